@@ -1,0 +1,37 @@
+"""Result types shared by every layer: passages found and answers given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved span of a source document.
+
+    ``original[start:end]`` of the source file (``source``, relative to the seeds
+    folder) is the span the passage came from; ``text`` is that span cleaned.
+    ``highlights`` are ``(start, end)`` ranges *within* ``text`` that an answer
+    quoted (empty for plain search results).
+    """
+
+    id: str
+    text: str
+    score: float
+    source: str
+    start: int
+    end: int
+    section: str = ""
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A grounded answer: ``text`` carries markers ``[n]`` that point at ``citations[n-1]``."""
+
+    text: str
+    citations: list[Passage] = field(default_factory=list)
+    abstained: bool = False
+    language: str = "en"  # "zh-Hant", "zh-Hans" or "en"
+    notice: str = ""  # e.g. why the LLM was not used
+    related: list[Passage] = field(default_factory=list)  # "possibly related" when abstaining
