@@ -1,0 +1,204 @@
+"""Build or update the index from the seeds folder.
+
+Incremental by default: a source whose bytes hash the same as in the live index keeps
+its passages and vectors; new and changed sources are chunked and embedded; sources
+no longer in the folder disappear. A change of embedder or chunking settings, or
+``full=True``, re-embeds everything.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag import config
+from rag.chunking import Chunk, chunk_document
+from rag.documents import load_documents
+from rag.embeddings import Embedder, canonical_name, load_embedder
+from rag.language import script_of
+from rag.lexical import tokenize
+from rag.store import (
+    IndexData,
+    IndexStoreError,
+    Manifest,
+    SourceInfo,
+    build_lock,
+    load_index,
+    save_index,
+)
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
+BATCH = 16
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+    passages: int
+    embedded: int
+    seconds: float
+    version: str
+    embedder: str
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{len(self.unchanged)} unchanged; {self.passages} passages "
+            f"({self.embedded} embedded) in {self.seconds:.1f} s"
+        )
+
+
+def passage_texts(chunk: Chunk) -> list[str]:
+    """What the embedder reads for a passage: the whole passage, then each sentence,
+    each headed by the section title (sentence vectors let a question match the one
+    sentence that answers it)."""
+    head = f"{chunk.section}\n" if chunk.section else ""
+    return [head + chunk.text] + [head + chunk.text[a:b] for a, b in chunk.sentences]
+
+
+def build_index(
+    seeds: str | Path = config.DEFAULT_SEEDS,
+    index: str | Path = config.DEFAULT_INDEX,
+    *,
+    embedder: Embedder | str | None = None,
+    full: bool = False,
+    target_tokens: int = config.TARGET_TOKENS,
+    max_tokens: int = config.MAX_TOKENS,
+    max_chars: int = config.MAX_CHARS,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
+    started = time.perf_counter()
+    docs = load_documents(seeds)  # errors about the seeds come before any work
+    chunking = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars, "encoding": config.TOKEN_ENCODING}
+    with build_lock(index):
+        previous = None if full else _live_index(index)
+        name = _wanted_embedder(embedder, previous)
+        if previous is not None and previous.manifest.embedder != name:
+            logger.info("embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, name)
+            previous = None
+        if previous is not None and previous.manifest.chunking != chunking:
+            logger.info("chunking settings changed: re-chunking all")
+            previous = None
+        model = load_embedder(name) if embedder is None or isinstance(embedder, str) else embedder
+        old: dict[str, list[int]] = {}
+        old_sha: dict[str, str] = {}
+        if previous is not None:
+            for i, chunk in enumerate(previous.chunks):
+                old.setdefault(chunk.source, []).append(i)
+            old_sha = {src: info.sha256 for src, info in previous.manifest.sources.items()}
+        current = {doc.source for doc in docs}
+        added = [d.source for d in docs if d.source not in old_sha]
+        changed = [d.source for d in docs if d.source in old_sha and old_sha[d.source] != d.sha256]
+        unchanged = [d.source for d in docs if old_sha.get(d.source) == d.sha256]
+        removed = sorted(set(old_sha) - current)
+
+        chunks: list[Chunk] = []
+        terms: list[list[str]] = []
+        reused: dict[int, np.ndarray] = {}  # new chunk position -> its old [passage, *sentences]
+        to_embed: list[int] = []
+        sources: dict[str, SourceInfo] = {}
+        old_rows = previous.sentence_rows if previous is not None else None
+        for doc in docs:
+            if doc.source in unchanged and previous is not None and old_rows is not None:
+                for i in old.get(doc.source, []):
+                    reused[len(chunks)] = np.vstack(
+                        [previous.vectors[i : i + 1],
+                         previous.sentence_vectors[old_rows[i] : old_rows[i + 1]]]
+                    )
+                    chunks.append(previous.chunks[i])
+                    terms.append(previous.terms[i])
+            else:
+                for chunk in chunk_document(
+                    doc, target_tokens=target_tokens, max_tokens=max_tokens, max_chars=max_chars
+                ):
+                    to_embed.append(len(chunks))
+                    chunks.append(chunk)
+                    terms.append(tokenize(chunk.section + "\n" + chunk.text))
+            sources[doc.source] = SourceInfo(
+                doc.sha256, sum(1 for c in chunks if c.source == doc.source)
+            )
+        fresh = _embed(model, [chunks[i] for i in to_embed], progress)
+        per_chunk = reused | dict(zip(to_embed, fresh))
+        empty = np.zeros((0, model.dim), dtype=np.float32)
+        ordered = [per_chunk[i] for i in range(len(chunks))]
+        passage_matrix = np.vstack([v[:1] for v in ordered]) if ordered else empty
+        sentence_matrix = np.vstack([v[1:] for v in ordered]) if ordered else empty
+        manifest = Manifest(
+            embedder=model.name,
+            dim=model.dim,
+            chunking=chunking,
+            sources=sources,
+            passages=len(chunks),
+            script=script_of([c.text for c in chunks]),
+        )
+        nothing_changed = previous is not None and not (added or changed or removed)
+        if nothing_changed and previous is not None:
+            version = previous.version
+        else:
+            version = save_index(
+                index, IndexData(manifest, chunks, terms, passage_matrix, sentence_matrix)
+            )
+    report = BuildReport(
+        added=added,
+        changed=changed,
+        removed=removed,
+        unchanged=unchanged,
+        passages=len(chunks),
+        embedded=len(to_embed),
+        seconds=time.perf_counter() - started,
+        version=version,
+        embedder=model.name,
+    )
+    logger.info("build: %s", report.summary())
+    return report
+
+
+def _embed(model: Embedder, chunks: list[Chunk], progress: Progress | None) -> list[np.ndarray]:
+    """Each chunk's vectors, ``[passage, *sentences]``, embedded in batches with progress."""
+    texts = [passage_texts(c) for c in chunks]
+    flat = [t for group in texts for t in group]
+    total = len(flat)
+    if progress:
+        progress(0, total)
+    parts = []
+    for pos in range(0, total, BATCH):
+        parts.append(model.embed_passages(flat[pos : pos + BATCH]))
+        if progress:
+            progress(min(pos + BATCH, total), total)
+    matrix = np.vstack(parts) if parts else np.zeros((0, model.dim), dtype=np.float32)
+    out, pos = [], 0
+    for group in texts:
+        out.append(matrix[pos : pos + len(group)])
+        pos += len(group)
+    return out
+
+
+def _live_index(index: str | Path) -> IndexData | None:
+    try:
+        return load_index(index)
+    except IndexStoreError as exc:
+        logger.info("building from scratch: %s", exc)
+        return None
+
+
+def _wanted_embedder(embedder: Embedder | str | None, previous: IndexData | None) -> str:
+    """An explicit embedder, else ``RAG_EMBEDDER``, else the live index's, else the default."""
+    if embedder is not None and not isinstance(embedder, str):
+        return embedder.name
+    if embedder is None and previous is not None and not os.environ.get("RAG_EMBEDDER"):
+        return previous.manifest.embedder
+    return canonical_name(config.embedder_name(embedder))

@@ -1,0 +1,205 @@
+"""The evaluation set and the metrics ``rag eval`` prints.
+
+A question file is JSON lines: ``id``, ``lang`` (zh-Hant / zh-Hans / en), ``question``,
+``answerable``, ``evidence`` (strings of the original source; a retrieved passage is
+relevant when its original span contains one) and ``facts`` (an answer is right when it
+contains one, compared in Simplified script without whitespace).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.documents import load_documents
+from rag.embeddings import Embedder
+from rag.language import to_simplified
+from rag.types import Answer, Passage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_QUESTIONS = Path(__file__).parent / "data" / "eval_questions.jsonl"
+LANGUAGES = ("zh-Hant", "zh-Hans", "en")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    lang: str
+    question: str
+    answerable: bool
+    evidence: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+
+
+def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
+    """Read a question file; a malformed line raises ``ValueError`` naming the line."""
+    questions = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            questions.append(
+                Question(
+                    id=row["id"],
+                    lang=row["lang"],
+                    question=row["question"],
+                    answerable=bool(row["answerable"]),
+                    evidence=tuple(row.get("evidence", ())),
+                    facts=tuple(row.get("facts", ())),
+                )
+            )
+        except (ValueError, KeyError) as exc:
+            raise ValueError(f"{path}:{n}: not a valid question ({exc})") from exc
+    return questions
+
+
+def _squash(text: str) -> str:
+    return "".join(to_simplified(text).split()).lower()
+
+
+def is_relevant(passage: Passage, question: Question, originals: dict[str, str]) -> bool:
+    """The passage's original span contains one of the question's evidence strings."""
+    span = originals.get(passage.source, "")[passage.start : passage.end]
+    return any(ev in span for ev in question.evidence)
+
+
+def has_fact(answer_text: str, question: Question) -> bool:
+    text = _squash(answer_text)
+    return any(_squash(fact) in text for fact in question.facts)
+
+
+@dataclass
+class RetrievalScores:
+    n: int = 0
+    hit1: float = 0.0
+    recall3: float = 0.0
+    mrr: float = 0.0
+    misses: list[str] = field(default_factory=list)
+
+
+def evaluate_retrieval(
+    search: Callable[[str, int], Sequence[Passage]],
+    questions: Iterable[Question],
+    originals: dict[str, str],
+    depth: int = 10,
+) -> dict[str, RetrievalScores]:
+    """Hit@1, Recall@3 and MRR@depth per language and overall ("all")."""
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    misses: dict[str, list[str]] = {}
+    for q in questions:
+        if not q.answerable:
+            continue
+        ranks = [i for i, p in enumerate(search(q.question, depth)) if is_relevant(p, q, originals)]
+        first = ranks[0] if ranks else None
+        row = (
+            float(first == 0),
+            float(first is not None and first < 3),
+            1.0 / (first + 1) if first is not None else 0.0,
+        )
+        for key in (q.lang, "all"):
+            rows.setdefault(key, []).append(row)
+        if first != 0:
+            misses.setdefault(q.lang, []).append(q.id)
+    out = {}
+    for key, values in rows.items():
+        out[key] = RetrievalScores(
+            n=len(values),
+            hit1=statistics.fmean(v[0] for v in values),
+            recall3=statistics.fmean(v[1] for v in values),
+            mrr=statistics.fmean(v[2] for v in values),
+            misses=misses.get(key, []),
+        )
+    return out
+
+
+@dataclass
+class AnswerScores:
+    answerable: int = 0
+    unanswerable: int = 0
+    fact_rate: float = 0.0  # answerable questions whose answer holds the expected fact
+    wrong_refusals: float = 0.0  # answerable questions that were declined
+    abstention: float = 0.0  # unanswerable questions that were declined
+    markers_ok: float = 0.0  # answers whose markers all resolve and citations are all used
+    median_chars: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+
+def evaluate_answers(
+    ask: Callable[[str], Answer], questions: Iterable[Question]
+) -> dict[str, AnswerScores]:
+    """Answer quality per language and overall ("all")."""
+    from rag.answer import markers_consistent
+
+    per: dict[str, list[tuple[Question, Answer]]] = {}
+    for q in questions:
+        answer = ask(q.question)
+        for key in (q.lang, "all"):
+            per.setdefault(key, []).append((q, answer))
+    out = {}
+    for key, pairs in per.items():
+        answerable = [(q, a) for q, a in pairs if q.answerable]
+        refused = [(q, a) for q, a in pairs if not q.answerable]
+        scores = AnswerScores(answerable=len(answerable), unanswerable=len(refused))
+        if answerable:
+            scores.fact_rate = statistics.fmean(
+                float(not a.abstained and has_fact(a.text, q)) for q, a in answerable
+            )
+            scores.wrong_refusals = statistics.fmean(float(a.abstained) for _, a in answerable)
+            scores.median_chars = statistics.median(
+                len(a.text) for _, a in answerable if not a.abstained
+            ) if any(not a.abstained for _, a in answerable) else 0.0
+        if refused:
+            scores.abstention = statistics.fmean(float(a.abstained) for _, a in refused)
+        scores.markers_ok = statistics.fmean(float(markers_consistent(a)) for _, a in pairs)
+        scores.failures = [
+            q.id for q, a in pairs
+            if (q.answerable and (a.abstained or not has_fact(a.text, q)))
+            or (not q.answerable and not a.abstained)
+        ]
+        out[key] = scores
+    return out
+
+
+def load_originals(seeds: str | Path) -> dict[str, str]:
+    """Original text of every source, by its name relative to the seeds folder."""
+    return {doc.source: doc.original for doc in load_documents(seeds)}
+
+
+class WindowBaseline:
+    """The baseline: fixed 200-character windows of the cleaned text, dense search alone."""
+
+    def __init__(self, seeds: str | Path, embedder: Embedder, width: int = 200) -> None:
+        import numpy as np
+
+        self.embedder = embedder
+        self.passages: list[Passage] = []
+        for doc in load_documents(seeds):
+            text = "\n".join(b.text for b in doc.blocks)
+            offsets = [o for b in doc.blocks for o in (*b.offsets, b.offsets[-1] + 1)]
+            for a in range(0, len(text), width):
+                piece = text[a : a + width]
+                self.passages.append(
+                    Passage(
+                        id=f"{doc.source}#w{a}",
+                        text=piece,
+                        score=0.0,
+                        source=doc.source,
+                        start=offsets[a],
+                        end=offsets[min(a + width, len(text)) - 1] + 1,
+                    )
+                )
+        self._vectors = np.vstack(
+            [embedder.embed_passages([p.text for p in self.passages[i : i + 16]])
+             for i in range(0, len(self.passages), 16)]
+        )
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        scores = self._vectors @ self.embedder.embed_queries([query])[0]
+        order = scores.argsort()[::-1][:k]
+        return [self.passages[i] for i in order]

@@ -1,0 +1,62 @@
+"""Which language a text is in, and conversion between Chinese scripts (OpenCC)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Literal
+
+Language = Literal["zh-Hant", "zh-Hans", "en"]
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+@functools.cache
+def _converter(config: str) -> Any:
+    import opencc
+
+    return opencc.OpenCC(config)
+
+
+def to_simplified(text: str) -> str:
+    """Traditional (Taiwan) Chinese to Simplified with mainland phrasing; other text unchanged."""
+    return str(_converter("tw2sp").convert(text))
+
+
+def to_traditional(text: str) -> str:
+    """Simplified Chinese to Traditional with Taiwan phrasing; other text unchanged."""
+    return str(_converter("s2twp").convert(text))
+
+
+def to_script(text: str, script: str) -> str:
+    """``text`` in ``script`` ("zh-Hant" or "zh-Hans"); unchanged for any other value."""
+    if script == "zh-Hant":
+        return to_traditional(text)
+    if script == "zh-Hans":
+        return to_simplified(text)
+    return text
+
+
+def detect_language(text: str) -> Language:
+    """``zh-Hant``, ``zh-Hans`` or ``en``: Chinese when Han characters outnumber Latin letters
+    over a third; the script is the one the text changes least under conversion to."""
+    han = len(_HAN.findall(text))
+    latin = len(_LATIN.findall(text))
+    if han == 0 or han * 3 < latin:
+        return "en"
+    simplified = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)))
+    traditional = sum(a != b for a, b in zip(text, _converter("s2t").convert(text)))
+    return "zh-Hans" if traditional > simplified else "zh-Hant"
+
+
+def script_of(texts: list[str]) -> str:
+    """The Chinese script most of ``texts`` are written in, or "" when they are not Chinese."""
+    votes = {"zh-Hant": 0, "zh-Hans": 0}
+    for text in texts:
+        lang = detect_language(text)
+        if lang in votes:
+            votes[lang] += len(_HAN.findall(text))
+    if not any(votes.values()):
+        return ""
+    return max(votes, key=lambda k: votes[k])

@@ -1,0 +1,244 @@
+"""The index on disk: versioned folders, one manifest, atomic switch-over.
+
+Layout of an index folder::
+
+    index/
+      CURRENT                  name of the live version (replaced atomically)
+      v<ms>-<pid>/
+        manifest.json          format, embedder, chunking, sources, counts, file hashes
+        passages.jsonl         one chunk a line, with its sentence spans and BM25 terms
+        dense.faiss            FAISS IndexFlatIP over the passage vectors
+        sentences.faiss        FAISS IndexFlatIP over the sentence vectors, passage by passage
+
+A build writes a complete new version folder first and only then points CURRENT
+at it, so a reader never sees a half-written index and a build killed halfway
+leaves the previous one live. Older versions are removed after the switch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from rag.chunking import Chunk
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+DENSE = "dense.faiss"
+SENTENCES = "sentences.faiss"
+_FIX = "run `rag build` to rebuild it"
+
+
+class IndexStoreError(RuntimeError):
+    """The index is missing, corrupt or does not match; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    sha256: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything needed to reuse or check an index: recorded next to its files."""
+
+    embedder: str
+    dim: int
+    chunking: dict[str, Any]
+    sources: dict[str, SourceInfo]
+    passages: int
+    script: str = ""  # Chinese script of the documents ("zh-Hant", "zh-Hans" or "")
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    format_version: int = FORMAT_VERSION
+    built_at: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        raw = json.loads(text)
+        raw["sources"] = {k: SourceInfo(**v) for k, v in raw["sources"].items()}
+        return cls(**raw)
+
+
+@dataclass
+class IndexData:
+    """An index in memory: manifest, chunks with their BM25 terms, passage and sentence vectors.
+
+    ``sentence_vectors`` holds one row per sentence of every chunk, in chunk order:
+    chunk ``i`` owns rows ``sentence_rows[i]:sentence_rows[i + 1]``.
+    """
+
+    manifest: Manifest
+    chunks: list[Chunk]
+    terms: list[list[str]]
+    vectors: np.ndarray  # (n, dim) float32
+    sentence_vectors: np.ndarray  # (m, dim) float32
+    version: str = ""
+
+    @property
+    def sentence_rows(self) -> np.ndarray:
+        counts = [len(c.sentences) for c in self.chunks]
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def current_version(index_dir: str | Path) -> str | None:
+    """The live version's name, or None when there is no index."""
+    try:
+        return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: str | Path) -> Iterator[None]:
+    """One build at a time per index folder (a second one waits)."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_index(index_dir: str | Path, data: IndexData) -> str:
+    """Write ``data`` as a new version and make it live; returns the version name."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    version = f"v{int(time.time() * 1000)}-{os.getpid()}"
+    tmp = root / f".tmp-{version}"
+    tmp.mkdir()
+    with open(tmp / PASSAGES, "w", encoding="utf-8") as out:
+        for chunk, terms in zip(data.chunks, data.terms, strict=True):
+            row = asdict(chunk) | {"terms": terms}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    for name, vectors in ((DENSE, data.vectors), (SENTENCES, data.sentence_vectors)):
+        index = faiss.IndexFlatIP(data.manifest.dim)
+        if len(vectors):
+            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        faiss.write_index(index, str(tmp / name))
+    files = {name: _sha256(tmp / name) for name in (PASSAGES, DENSE, SENTENCES)}
+    manifest = replace(data.manifest, files=files, built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    os.rename(tmp, root / version)
+    pointer = root / f".{CURRENT}.{version}"
+    pointer.write_text(version + "\n", encoding="utf-8")
+    with open(pointer, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(pointer, root / CURRENT)
+    _fsync_dir(root)
+    _prune(root, keep=version)
+    logger.info("index version %s is live (%d passages)", version, manifest.passages)
+    return version
+
+
+def _prune(root: Path, keep: str) -> None:
+    for child in root.iterdir():
+        if child.is_dir() and child.name != keep and (
+            child.name.startswith("v") or child.name.startswith(".tmp-")
+        ):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:
+    """The live version's name and manifest; a clear :class:`IndexStoreError` otherwise."""
+    root = Path(index_dir)
+    version = current_version(root)
+    if version is None:
+        raise IndexStoreError(f"no index in {root}: {_FIX}")
+    path = root / version / MANIFEST
+    try:
+        manifest = Manifest.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexStoreError(f"index in {root} is incomplete ({path} is missing): {_FIX}") from exc
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexStoreError(f"index manifest {path} is corrupt ({exc}): {_FIX}") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexStoreError(
+            f"index in {root} has format {manifest.format_version}, this version reads "
+            f"{FORMAT_VERSION}: {_FIX} --full"
+        )
+    return version, manifest
+
+
+def load_index(index_dir: str | Path) -> IndexData:
+    """Read the live index, checking every file against the manifest."""
+    root = Path(index_dir)
+    version, manifest = load_manifest(root)
+    folder = root / version
+    for name, digest in manifest.files.items():
+        path = folder / name
+        if not path.exists():
+            raise IndexStoreError(f"index file {path} is missing: {_FIX}")
+        if _sha256(path) != digest:
+            raise IndexStoreError(f"index file {path} is corrupt (checksum mismatch): {_FIX}")
+    chunks: list[Chunk] = []
+    terms: list[list[str]] = []
+    try:
+        with open(folder / PASSAGES, encoding="utf-8") as rows:
+            for line in rows:
+                row = json.loads(line)
+                terms.append(row.pop("terms"))
+                row["sentences"] = tuple(tuple(span) for span in row["sentences"])
+                chunks.append(Chunk(**row))
+        vectors = _read_vectors(folder / DENSE, manifest.dim)
+        sentence_vectors = _read_vectors(folder / SENTENCES, manifest.dim)
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise IndexStoreError(f"index in {folder} is corrupt ({exc}): {_FIX}") from exc
+    n_sentences = sum(len(c.sentences) for c in chunks)
+    if not (len(chunks) == len(vectors) == manifest.passages) or n_sentences != len(
+        sentence_vectors
+    ):
+        raise IndexStoreError(
+            f"index in {folder} is inconsistent ({len(chunks)} passages, {len(vectors)} vectors, "
+            f"manifest says {manifest.passages}): {_FIX}"
+        )
+    return IndexData(manifest, chunks, terms, vectors, sentence_vectors, version)
+
+
+def _read_vectors(path: Path, dim: int) -> np.ndarray:
+    index = faiss.read_index(str(path))
+    if index.d != dim:
+        raise ValueError(f"{path.name} holds {index.d}-d vectors, the manifest says {dim}")
+    if index.ntotal == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
