@@ -1,0 +1,34 @@
+"""Grounded, bilingual question answering over your documents, with exact citations.
+
+    import rag
+    rag.build_index(seeds="seeds", index="index")
+    retriever = rag.Retriever.load("index")
+    hits = retriever.search("領袖會議在哪裡舉行？", k=5)
+    answer = rag.Assistant(retriever).ask("Where is the leaders' meeting?", history=[])
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rag.build import BuildReport, build_index
+from rag.documents import DocumentError
+from rag.embeddings import Embedder, EmbedderError, load_embedder
+from rag.retriever import Retriever
+from rag.store import IndexStoreError
+from rag.types import Answer, Passage
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "Answer",
+    "BuildReport",
+    "DocumentError",
+    "Embedder",
+    "EmbedderError",
+    "IndexStoreError",
+    "Passage",
+    "Retriever",
+    "build_index",
+    "load_embedder",
+]
