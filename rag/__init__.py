@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from rag.answer import Assistant
 from rag.build import BuildReport, build_index
 from rag.documents import DocumentError
 from rag.embeddings import Embedder, EmbedderError, load_embedder
@@ -22,6 +23,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Answer",
+    "Assistant",
     "BuildReport",
     "DocumentError",
     "Embedder",

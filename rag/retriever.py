@@ -14,8 +14,10 @@ opening passage. The settings were tuned on the evaluation set (``rag eval``).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,7 +91,10 @@ class Retriever:
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
         self._bm25 = BM25(data.terms)
-        self._openings = sorted({c.source: i for i, c in reversed(list(enumerate(data.chunks)))}.values())
+        first: dict[str, int] = {}
+        for i, chunk in enumerate(data.chunks):
+            first.setdefault(chunk.source, i)
+        self._openings = sorted(first.values())  # each document's opening passage
 
     @classmethod
     def load(
@@ -113,6 +118,11 @@ class Retriever:
 
     def __len__(self) -> int:
         return len(self.data.chunks)
+
+    @functools.cached_property
+    def corpus_text(self) -> str:
+        """All passage text, NFKC-normalised: for checking that a name or number occurs."""
+        return unicodedata.normalize("NFKC", "\n".join(c.text for c in self.data.chunks))
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""
