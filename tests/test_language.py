@@ -1,0 +1,57 @@
+"""Language detection and Chinese script conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.language import detect_language, script_of, to_script, to_simplified, to_traditional
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Where will the APEC leaders' meeting be held?", "en"),
+        ("領袖會議在哪裡舉行？", "zh-Hant"),
+        ("领袖会议在哪里举行？", "zh-Hans"),
+        ("APEC經濟領袖會議在哪裡舉行？", "zh-Hant"),  # Chinese with a Latin acronym
+        ("APEC经济领袖会议在哪里举行？", "zh-Hans"),
+        ("What does 灣區議程 mean for APEC this year?", "en"),  # English with a Chinese term
+        ("APEC 2023", "en"),
+        ("", "en"),
+    ],
+)
+def test_detect_language(text: str, expected: str) -> None:
+    assert detect_language(text) == expected
+
+
+def test_to_simplified() -> None:
+    assert to_simplified("供應鏈韌性") == "供应链韧性"
+    assert to_simplified("領袖會議在哪裡舉行？") == "领袖会议在哪里举行？"
+    assert to_simplified("軟體") == "软件"  # Taiwan phrasing becomes mainland phrasing
+    assert to_simplified("Hello, APEC 2023!") == "Hello, APEC 2023!"
+
+
+def test_to_traditional() -> None:
+    assert to_traditional("供应链韧性") == "供應鏈韌性"
+    assert to_traditional("领袖会议在哪里举行？") == "領袖會議在哪裡舉行？"
+    assert to_traditional("软件") == "軟體"
+    assert to_traditional("Hello, APEC 2023!") == "Hello, APEC 2023!"
+
+
+def test_round_trip() -> None:
+    text = "美國希望透過灣區議程強化區域韌性。"
+    assert to_traditional(to_simplified(text)) == text
+
+
+def test_to_script() -> None:
+    assert to_script("会议", "zh-Hant") == "會議"
+    assert to_script("會議", "zh-Hans") == "会议"
+    assert to_script("會議", "en") == "會議"
+    assert to_script("會議", "") == "會議"
+
+
+def test_script_of() -> None:
+    assert script_of(["會議在舊金山舉行。", "领袖", "供應鏈韌性"]) == "zh-Hant"
+    assert script_of(["会议在旧金山举行。", "領袖"]) == "zh-Hans"
+    assert script_of(["Green tea.", "Hillsides."]) == ""
+    assert script_of([]) == ""
