@@ -81,8 +81,12 @@ class AnswerPolicy:
     """When to answer and how much to quote (calibrated with ``rag eval``)."""
 
     k: int = 5  # passages retrieved
-    floor: float = 0.835  # best sentence cosine below which a same-language question is declined
-    cross_lingual_floor: float = 0.735  # the same for, e.g., English over Chinese documents
+    # A question is declined when its best sentence cosine is under the floor for its
+    # language pair: e5 similarities run higher within Chinese than within English,
+    # and lower across languages.
+    floor: float = 0.835  # Chinese question, Chinese documents
+    english_floor: float = 0.79  # English question, English documents
+    cross_lingual_floor: float = 0.765  # e.g. English question, Chinese documents
     related_margin: float = 0.03  # passages this close under the floor are offered as related
     max_sentences: int = 3
     max_chars: int = 320
@@ -131,6 +135,8 @@ class Assistant:
         language = detect_language(question)
         query = retrieval_query(question, history or [])
         hits = self.retriever.search_hits(query, self.policy.k)
+        if query != question:  # a follow-up: quote what answers the follow-up itself
+            hits = self.retriever.rescore(hits, question)
         declined = self._decline(question, query, hits, language)
         if declined is not None or self.llm is None:
             answer = declined or compose(question, language, hits, self.policy)
@@ -148,7 +154,10 @@ class Assistant:
         p = self.policy
         script = self.retriever.data.manifest.script
         cross_lingual = (language == "en") != (script == "")
-        floor = p.cross_lingual_floor if cross_lingual else p.floor
+        if cross_lingual:
+            floor = p.cross_lingual_floor
+        else:
+            floor = p.english_floor if language == "en" else p.floor
         best = max((h.sentence for h in hits), default=-1.0)
         reason = ""
         if best < floor and not is_about_the_document(query):

@@ -92,7 +92,10 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"could not load sentence-transformers model {model!r}: {exc}") from exc
         self.name = ST_PREFIX + model
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
         self._e5 = "e5" in model.lower()
         self._max_chars = int((self._model.max_seq_length or 256) * 3)

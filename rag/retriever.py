@@ -18,7 +18,7 @@ import functools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -62,6 +62,7 @@ class Hit:
 
     passage: Passage
     chunk: Chunk
+    index: int  # position of the chunk in the index
     dense: float  # passage cosine with the question
     sentence: float  # best sentence cosine with the question
     best_sentence: int  # index into chunk.sentences of that sentence
@@ -176,6 +177,7 @@ class Retriever:
                 Hit(
                     passage=to_passage(chunk, float(fused[j])),
                     chunk=chunk,
+                    index=i,
                     dense=float(passage_cos[j]),
                     sentence=float(best_sentence[j]),
                     best_sentence=int(scores.argmax()) if len(scores) else -1,
@@ -184,6 +186,31 @@ class Retriever:
                 )
             )
         return hits
+
+
+    def rescore(self, hits: list[Hit], question: str) -> list[Hit]:
+        """The same hits with their sentences scored against ``question`` instead.
+
+        A follow-up is searched together with the question before it, but the sentences
+        that answer it are the ones closest to the follow-up itself.
+        """
+        qvec = self.embedder.embed_queries([to_script(question, self.data.manifest.script)])[0]
+        out = []
+        for hit in hits:
+            rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]
+            scores = rows @ qvec
+            if not len(scores):
+                out.append(hit)
+                continue
+            out.append(
+                replace(
+                    hit,
+                    sentence=float(scores.max()),
+                    best_sentence=int(scores.argmax()),
+                    sentence_scores=tuple(float(x) for x in scores),
+                )
+            )
+        return out
 
 
 def is_about_the_document(question: str) -> bool:

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -142,7 +143,7 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
     """Write ``data`` as a new version and make it live; returns the version name."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    version = f"v{int(time.time() * 1000)}-{os.getpid()}"
+    version = f"v{int(time.time() * 1000)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp = root / f".tmp-{version}"
     tmp.mkdir()
     with open(tmp / PASSAGES, "w", encoding="utf-8") as out:
@@ -172,11 +173,14 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
 
 
 def _prune(root: Path, keep: str) -> None:
+    """Remove older versions and what killed builds left behind."""
     for child in root.iterdir():
-        if child.is_dir() and child.name != keep and (
-            child.name.startswith("v") or child.name.startswith(".tmp-")
-        ):
+        if child.name == keep:
+            continue
+        if child.is_dir() and (child.name.startswith("v") or child.name.startswith(".tmp-")):
             shutil.rmtree(child, ignore_errors=True)
+        elif child.is_file() and child.name.startswith(f".{CURRENT}."):
+            child.unlink(missing_ok=True)
 
 
 def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:

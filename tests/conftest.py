@@ -20,7 +20,8 @@ class FakeEmbedder:
     def __init__(self, name: str = "fake", dim: int = 16) -> None:
         self.name = name
         self.dim = dim
-        self.passages_embedded = 0  # texts seen by embed_passages
+        self.passages_embedded = 0  # how many texts embed_passages embedded
+        self.passage_texts: list[str] = []  # and which
         self.fail_on_passages = False  # simulate a build killed during embedding
 
     def _vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -38,7 +39,12 @@ class FakeEmbedder:
         if self.fail_on_passages:
             raise KeyboardInterrupt("build killed while embedding")
         self.passages_embedded += len(texts)
+        self.passage_texts.extend(texts)
         return self._vectors(texts)
+
+    def reset(self) -> None:
+        self.passages_embedded = 0
+        self.passage_texts = []
 
 
 # A sentence broken across a blank line (PDF extraction), a heading, a list with its
@@ -60,7 +66,8 @@ SMALL_SEEDS = {
         "The harvest begins in early spring, when the first tender leaves appear.\n"
     ),
     "notes/meeting.md": (
-        "# 会议记录\n\n领袖会议将于十一月在旧金山的莫斯科康会议中心举行，美国总统将出席并发表演说。\n"
+        "# 会议记录\n\n"
+        "领袖会议将于十一月在旧金山的莫斯科康会议中心举行，美国总统将出席并发表演说。\n"
     ),
 }
 
@@ -97,5 +104,6 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = tmp_path_factory.mktemp("real-index")
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("RAG_EMBEDDER", raising=False)
-        rag.build_index(seeds=REAL_SEEDS, index=index)
+        mp.chdir(PROJECT)
+        rag.build_index(seeds="seeds", index=index)  # exactly as DESIGN.md calls it
     return index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -52,15 +53,21 @@ def test_span_holds_the_chunk_text(seed: Document, chunks: list[Chunk]) -> None:
 
 
 def test_chunks_are_in_order_and_do_not_overlap(chunks: list[Chunk]) -> None:
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in itertools.pairwise(chunks):
         assert a.end <= b.start
 
 
 def test_list_stays_with_its_lead_in(chunks: list[Chunk]) -> None:
     lead_in = "「灣區議程」著重於下列六大領域的執行工作："
     (chunk,) = [c for c in chunks if lead_in in c.text]
-    for item in ("強化供應鏈韌性", "提升反貪腐成效", "建構中小企業韌性", "促進APEC經濟體連結性",
-                 "為經濟成長打造有利的環境", "強化APEC利害關係人網絡"):
+    for item in (
+        "強化供應鏈韌性",
+        "提升反貪腐成效",
+        "建構中小企業韌性",
+        "促進APEC經濟體連結性",
+        "為經濟成長打造有利的環境",
+        "強化APEC利害關係人網絡",
+    ):
         assert item in chunk.text
 
 
@@ -88,9 +95,8 @@ def test_heading_opens_its_chunk_and_names_the_section(chunks: list[Chunk]) -> N
 def test_nothing_is_lost(seed: Document, chunks: list[Chunk]) -> None:
     """Every sentence of every source line appears whole in some chunk."""
     texts = [squash(c.text) for c in chunks]
-    sentences = [
-        s for line in seed.original.split("\n") for s in re.findall(r"[^。！？]+[。！？]?", squash(line))
-    ]
+    sentence = re.compile(r"[^。！？]+[。！？]?")
+    sentences = [s for line in seed.original.split("\n") for s in sentence.findall(squash(line))]
     assert len(sentences) > 40
     missing = [s for s in sentences if not any(s in t for t in texts)]
     assert missing == []
@@ -125,7 +131,8 @@ def test_split_sentences_chinese() -> None:
 
 def test_split_sentences_keeps_closing_quotes() -> None:
     text = "他說：「會議很成功。」然後離開了。"
-    assert [text[a:b] for a, b in split_sentences(text)] == ["他說：「會議很成功。」", "然後離開了。"]
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces == ["他說：「會議很成功。」", "然後離開了。"]
 
 
 def test_split_sentences_english_and_lines() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.documents import Block, DocumentError, Document, load_documents, parse_blocks
+from rag.documents import Block, Document, DocumentError, load_documents, parse_blocks
 from tests.conftest import REAL_SEEDS, SEED_NAME
 
 

@@ -1,0 +1,176 @@
+"""Incremental builds: only new and changed sources are embedded; reports say what happened."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.build import BuildReport, passage_texts
+from rag.chunking import Chunk, chunk_document
+from rag.documents import DocumentError, load_documents
+from rag.store import load_index
+from tests.conftest import FakeEmbedder
+
+ALL = ["notes/meeting.md", "tea.txt", "trade.md"]
+
+
+def chunks_of(seeds: Path, source: str) -> list[Chunk]:
+    """The chunks a fresh build makes of one source."""
+    (doc,) = [d for d in load_documents(seeds) if d.source == source]
+    return chunk_document(doc)
+
+
+def reads(chunks: list[Chunk]) -> Counter[str]:
+    """The passage texts the embedder must read for these chunks."""
+    return Counter(t for c in chunks for t in passage_texts(c))
+
+
+def assert_embedded_exactly(fake: FakeEmbedder, fresh: list[Chunk], kept: list[Chunk]) -> None:
+    """Every passage text of ``fresh`` was embedded once; none of ``kept`` was embedded.
+
+    (The build may embed other texts too, such as vocabulary words; those are not passages.)
+    """
+    seen = Counter(fake.passage_texts)
+    assert fake.passages_embedded == len(fake.passage_texts)
+    want = reads(fresh)
+    assert {t: seen[t] for t in want} == dict(want)
+    kept_texts = set(reads(kept)) - set(want)
+    assert not kept_texts & set(seen)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+def test_first_build_embeds_everything(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert isinstance(report, BuildReport)
+    assert sorted(report.added) == ALL
+    assert report.changed == report.removed == report.unchanged == []
+    every = [c for s in ALL for c in chunks_of(seeds_dir, s)]
+    assert report.passages == report.embedded == len(every)
+    assert_embedded_exactly(fake, every, [])
+    assert report.embedder == "fake"
+    assert report.version == (index / "CURRENT").read_text(encoding="utf-8").strip()
+    assert report.seconds >= 0
+    assert "3 added" in report.summary()
+
+
+def test_nothing_changed_embeds_nothing(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    first = rag.build_index(seeds_dir, index, embedder=fake)
+    fake.reset()
+    second = rag.build_index(seeds_dir, index, embedder=fake)
+    assert fake.passages_embedded == 0
+    assert second.embedded == 0
+    assert sorted(second.unchanged) == ALL
+    assert second.added == second.changed == second.removed == []
+    assert second.passages == first.passages
+    assert second.version == first.version  # nothing was rewritten
+    assert "0 embedded" in second.summary()
+
+
+def test_changed_file_alone_is_reembedded(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    before = load_index(index)
+    (seeds_dir / "tea.txt").write_text(
+        "Oolong tea is rolled into tight balls.\n\nIt is roasted over charcoal.\n", encoding="utf-8"
+    )
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    fresh = chunks_of(seeds_dir, "tea.txt")
+    kept = [c for c in before.chunks if c.source != "tea.txt"]
+    assert report.changed == ["tea.txt"]
+    assert sorted(report.unchanged) == ["notes/meeting.md", "trade.md"]
+    assert report.added == report.removed == []
+    assert report.embedded == len(fresh)
+    assert_embedded_exactly(fake, fresh, kept)
+
+    after = load_index(index)
+    assert [c for c in after.chunks if c.source != "tea.txt"] == kept
+    assert [c for c in after.chunks if c.source == "tea.txt"] == fresh
+    for chunk in kept:  # reused vectors stay with their chunks
+        i, j = before.chunks.index(chunk), after.chunks.index(chunk)
+        assert (after.vectors[j] == before.vectors[i]).all()
+    assert not any("Green tea" in c.text for c in after.chunks)
+    assert after.manifest.passages == report.passages == len(after.chunks)
+
+
+def test_added_and_removed_files_are_reported(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    before = load_index(index)
+    (seeds_dir / "tea.txt").unlink()
+    (seeds_dir / "notes" / "new.md").write_text("# 新文件\n\n這是新增的內容。\n", encoding="utf-8")
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.added == ["notes/new.md"]
+    assert report.removed == ["tea.txt"]
+    assert report.changed == []
+    assert sorted(report.unchanged) == ["notes/meeting.md", "trade.md"]
+    fresh = chunks_of(seeds_dir, "notes/new.md")
+    assert report.embedded == len(fresh)
+    assert_embedded_exactly(fake, fresh, before.chunks)
+    data = load_index(index)
+    sources = {c.source for c in data.chunks}
+    assert sources == {"notes/meeting.md", "notes/new.md", "trade.md"}
+    assert set(data.manifest.sources) == sources
+
+
+def test_full_rebuild_reembeds_all(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    first = rag.build_index(seeds_dir, index, embedder=fake)
+    total = fake.passages_embedded
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake, full=True)
+    assert report.embedded == first.passages
+    assert fake.passages_embedded == total
+    assert_embedded_exactly(fake, load_index(index).chunks, [])
+    assert report.version != first.version
+
+
+def test_new_embedder_forces_full_build(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    first = rag.build_index(seeds_dir, index, embedder=fake)
+    other = FakeEmbedder(name="fake-2")
+    report = rag.build_index(seeds_dir, index, embedder=other)
+    assert report.embedded == first.passages
+    assert other.passages_embedded == fake.passages_embedded
+    assert_embedded_exactly(other, load_index(index).chunks, [])
+    assert report.unchanged == []
+    assert report.embedder == "fake-2"
+    assert load_index(index).manifest.embedder == "fake-2"
+
+
+def test_new_chunking_settings_force_full_build(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake, max_chars=60, target_tokens=30)
+    assert report.unchanged == []
+    assert report.embedded == report.passages
+    data = load_index(index)
+    assert_embedded_exactly(fake, data.chunks, [])
+    assert data.manifest.chunking["max_chars"] == 60
+    assert all(len(c.text) <= 60 for c in data.chunks)
+
+
+def test_progress_is_reported(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
+    calls: list[tuple[int, int]] = []
+    rag.build_index(seeds_dir, index, embedder=fake, progress=lambda d, t: calls.append((d, t)))
+    assert calls[0][0] == 0
+    assert calls[-1][0] == calls[-1][1] == fake.passages_embedded
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_bad_seeds_fail_before_touching_the_index(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    first = rag.build_index(seeds_dir, index, embedder=fake)
+    (seeds_dir / "broken.txt").write_bytes(b"\xff\xfe bad bytes")
+    with pytest.raises(DocumentError, match=r"broken\.txt"):
+        rag.build_index(seeds_dir, index, embedder=fake)
+    assert load_index(index).version == first.version

