@@ -1,10 +1,10 @@
 """Grounded, bilingual question answering over your documents, with exact citations.
 
-    import rag
-    rag.build_index(seeds="seeds", index="index")
-    retriever = rag.Retriever.load("index")
-    hits = retriever.search("領袖會議在哪裡舉行？", k=5)
-    answer = rag.Assistant(retriever).ask("Where is the leaders' meeting?", history=[])
+import rag
+rag.build_index(seeds="seeds", index="index")
+retriever = rag.Retriever.load("index")
+hits = retriever.search("領袖會議在哪裡舉行？", k=5)
+answer = rag.Assistant(retriever).ask("Where is the leaders' meeting?", history=[])
 """
 
 from __future__ import annotations

@@ -83,12 +83,19 @@ def build_index(
     """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
     started = time.perf_counter()
     docs = load_documents(seeds)  # errors about the seeds come before any work
-    chunking = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars, "encoding": config.TOKEN_ENCODING}
+    chunking = {
+        "target_tokens": target_tokens,
+        "max_tokens": max_tokens,
+        "max_chars": max_chars,
+        "encoding": config.TOKEN_ENCODING,
+    }
     with build_lock(index):
         previous = None if full else _live_index(index)
         name = _wanted_embedder(embedder, previous)
         if previous is not None and previous.manifest.embedder != name:
-            logger.info("embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, name)
+            logger.info(
+                "embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, name
+            )
             previous = None
         if previous is not None and previous.manifest.chunking != chunking:
             logger.info("chunking settings changed: re-chunking all")
@@ -116,8 +123,10 @@ def build_index(
             if doc.source in unchanged and previous is not None and old_rows is not None:
                 for i in old.get(doc.source, []):
                     reused[len(chunks)] = np.vstack(
-                        [previous.vectors[i : i + 1],
-                         previous.sentence_vectors[old_rows[i] : old_rows[i + 1]]]
+                        [
+                            previous.vectors[i : i + 1],
+                            previous.sentence_vectors[old_rows[i] : old_rows[i + 1]],
+                        ]
                     )
                     chunks.append(previous.chunks[i])
                     terms.append(previous.terms[i])

@@ -46,10 +46,15 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="retrieval and answer quality on an evaluation set")
     index_arg(e)
-    e.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="seeds the index was built from")
+    e.add_argument(
+        "--seeds", default=str(config.DEFAULT_SEEDS), help="seeds the index was built from"
+    )
     e.add_argument("--questions", help="question file (JSON lines); default: the bundled set")
-    e.add_argument("--baseline", action="store_true",
-                   help="also score 200-character windows with dense search alone")
+    e.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also score 200-character windows with dense search alone",
+    )
     e.add_argument("--no-answers", action="store_true", help="score retrieval only")
     e.add_argument("--json", action="store_true", help="print JSON")
 
@@ -62,7 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _llm_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1")
+    p.add_argument(
+        "--llm-base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1"
+    )
     p.add_argument("--llm-model", help="model name at that endpoint")
     p.add_argument("--llm-api-key", help="API key (or set RAG_LLM_API_KEY)")
 
@@ -74,8 +81,11 @@ def _llm_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from rag.llm import LLMConfig
 
     env = dict(os.environ)
-    for flag, var in (("llm_base_url", "RAG_LLM_BASE_URL"), ("llm_model", "RAG_LLM_MODEL"),
-                      ("llm_api_key", "RAG_LLM_API_KEY")):
+    for flag, var in (
+        ("llm_base_url", "RAG_LLM_BASE_URL"),
+        ("llm_model", "RAG_LLM_MODEL"),
+        ("llm_api_key", "RAG_LLM_API_KEY"),
+    ):
         if getattr(args, flag, None):
             env[var] = getattr(args, flag)
     return LLMConfig.from_env(env)
@@ -112,19 +122,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc="embedding", unit="text", file=sys.stderr,
-                       disable=total == 0)
+            bar = tqdm(
+                total=total, desc="embedding", unit="text", file=sys.stderr, disable=total == 0
+            )
         bar.n = done
         bar.refresh()
 
     try:
-        report = build_index(args.seeds, args.index, embedder=args.embedder, full=args.full,
-                             progress=progress)
+        report = build_index(
+            args.seeds, args.index, embedder=args.embedder, full=args.full, progress=progress
+        )
     finally:
         if bar is not None:
             bar.close()
-    for label, names in (("added", report.added), ("changed", report.changed),
-                         ("removed", report.removed)):
+    for label, names in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("removed", report.removed),
+    ):
         for name in names:
             print(f"  {label:8s} {name}")
     print(f"index {args.index}: {report.summary()} [embedder {report.embedder}]")
@@ -139,8 +154,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps([asdict(p) for p in passages], ensure_ascii=False, indent=2))
         return 0
     for rank, p in enumerate(passages, 1):
-        print(f"{rank}. [{p.score:.4f}] {p.source} chars {p.start}-{p.end}"
-              f"{' · ' + p.section if p.section else ''}")
+        print(
+            f"{rank}. [{p.score:.4f}] {p.source} chars {p.start}-{p.end}"
+            f"{' · ' + p.section if p.section else ''}"
+        )
         print("   " + p.text.replace("\n", "\n   "))
     return 0
 
@@ -162,7 +179,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print("\nSources:" if answer.citations else "")
     for n, p in enumerate(shown, 1):
         label = f"[{n}]" if answer.citations else "-"
-        print(f"{label} {p.source}, chars {p.start}-{p.end}{' · ' + p.section if p.section else ''}")
+        print(
+            f"{label} {p.source}, chars {p.start}-{p.end}{' · ' + p.section if p.section else ''}"
+        )
         print("    " + p.text.replace("\n", "\n    "))
     return 0
 
@@ -191,24 +210,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
         assistant = Assistant(retriever, llm=None)
         report["answers"] = evaluate_answers(lambda q: assistant.ask(q, history=[]), questions)
     if args.json:
-        print(json.dumps({k: {lang: asdict(s) for lang, s in v.items()}  # type: ignore[attr-defined]
-                          for k, v in report.items()}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {
+                    k: {lang: asdict(s) for lang, s in v.items()}  # type: ignore[attr-defined]
+                    for k, v in report.items()
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
     print(f"{len(questions)} questions from {args.questions or DEFAULT_QUESTIONS}\n")
     for name in ("retrieval", "baseline"):
         if name in report:
-            title = "hybrid retrieval" if name == "retrieval" else "baseline: 200-char windows, dense only"
-            print(f"{title}\n  {'language':9s} {'n':>3s} {'Hit@1':>6s} {'Recall@3':>9s} {'MRR':>6s}")
+            title = (
+                "hybrid retrieval"
+                if name == "retrieval"
+                else "baseline: 200-char windows, dense only"
+            )
+            print(
+                f"{title}\n  {'language':9s} {'n':>3s} {'Hit@1':>6s} {'Recall@3':>9s} {'MRR':>6s}"
+            )
             for lang, s in _ordered(report[name]):  # type: ignore[arg-type]
                 print(f"  {lang:9s} {s.n:3d} {s.hit1:6.2f} {s.recall3:9.2f} {s.mrr:6.2f}")
             print()
     if "answers" in report:
-        print("answers (default answerer)\n  language  answerable  fact  wrongly-refused  "
-              "unanswerable  abstained  markers-ok  median-chars")
+        print(
+            "answers (default answerer)\n  language  answerable  fact  wrongly-refused  "
+            "unanswerable  abstained  markers-ok  median-chars"
+        )
         for lang, a in _ordered(report["answers"]):  # type: ignore[arg-type]
-            print(f"  {lang:9s} {a.answerable:10d} {a.fact_rate:5.2f} {a.wrong_refusals:16.2f} "
-                  f"{a.unanswerable:13d} {a.abstention:10.2f} {a.markers_ok:11.2f} "
-                  f"{a.median_chars:13.0f}")
+            print(
+                f"  {lang:9s} {a.answerable:10d} {a.fact_rate:5.2f} {a.wrong_refusals:16.2f} "
+                f"{a.unanswerable:13d} {a.abstention:10.2f} {a.markers_ok:11.2f} "
+                f"{a.median_chars:13.0f}"
+            )
         failures = report["answers"]["all"].failures  # type: ignore[index]
         if failures:
             print(f"\n  not right: {', '.join(failures)}")

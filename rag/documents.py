@@ -29,7 +29,9 @@ _TERMINAL = set("。！？；：:!?;.…」』”’）)】■")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-*•・]|\d+[.)、])\s+")
 # Photo credit: （圖／APEC官網） or (圖／2023年APEC CEO Summit 官網)
-_CREDIT = re.compile(r"[（(]\s*(?:圖|图|照片|攝影|摄影|photo|image)\s*[／/:：][^（）()]*[）)]", re.I)
+_CREDIT = re.compile(
+    r"[（(]\s*(?:圖|图|照片|攝影|摄影|photo|image)\s*[／/:：][^（）()]*[）)]", re.I
+)
 _END_MARK = "■"
 _MIN_PROSE = 30
 
@@ -73,11 +75,14 @@ def find_sources(folder: str | Path) -> list[Path]:
     """The ``.txt`` / ``.md`` files under ``folder``, sorted; errors name the folder."""
     root = Path(folder)
     if not root.exists():
-        raise DocumentError(f"seeds folder not found: {root} (create it and put .txt or .md files in it)")
+        raise DocumentError(
+            f"seeds folder not found: {root} (create it and put .txt or .md files in it)"
+        )
     if not root.is_dir():
         raise DocumentError(f"seeds path is not a folder: {root}")
     files = sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".")
     )
     if not files:
@@ -176,7 +181,7 @@ def _join(a: tuple[str, list[int]], b: tuple[str, list[int]]) -> tuple[str, list
     """Join two pieces of one sentence: a space between Latin words, nothing in CJK."""
     (ta, oa), (tb, ob) = a, b
     if ta and tb and not (_is_cjk(ta[-1]) or _is_cjk(tb[0])):
-        return ta + " " + tb, oa + [ob[0] - 1] + ob  # the space stands for the break
+        return ta + " " + tb, [*oa, ob[0] - 1, *ob]  # the space stands for the break
     return ta + tb, oa + ob
 
 
@@ -214,7 +219,7 @@ def parse_blocks(original: str) -> list[Block]:
                 items.append(clean_span(original, s + m.end(), e))
             text = "\n".join(t for t, _ in items)
             offs = []
-            for n, (t, o) in enumerate(items):
+            for n, (_, o) in enumerate(items):
                 if n:
                     offs.append(o[0] - 1)  # the newline stands for the line break
                 offs.extend(o)

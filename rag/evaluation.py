@@ -151,14 +151,17 @@ def evaluate_answers(
                 float(not a.abstained and has_fact(a.text, q)) for q, a in answerable
             )
             scores.wrong_refusals = statistics.fmean(float(a.abstained) for _, a in answerable)
-            scores.median_chars = statistics.median(
-                len(a.text) for _, a in answerable if not a.abstained
-            ) if any(not a.abstained for _, a in answerable) else 0.0
+            scores.median_chars = (
+                statistics.median(len(a.text) for _, a in answerable if not a.abstained)
+                if any(not a.abstained for _, a in answerable)
+                else 0.0
+            )
         if refused:
             scores.abstention = statistics.fmean(float(a.abstained) for _, a in refused)
         scores.markers_ok = statistics.fmean(float(markers_consistent(a)) for _, a in pairs)
         scores.failures = [
-            q.id for q, a in pairs
+            q.id
+            for q, a in pairs
             if (q.answerable and (a.abstained or not has_fact(a.text, q)))
             or (not q.answerable and not a.abstained)
         ]
@@ -195,8 +198,10 @@ class WindowBaseline:
                     )
                 )
         self._vectors = np.vstack(
-            [embedder.embed_passages([p.text for p in self.passages[i : i + 16]])
-             for i in range(0, len(self.passages), 16)]
+            [
+                embedder.embed_passages([p.text for p in self.passages[i : i + 16]])
+                for i in range(0, len(self.passages), 16)
+            ]
         )
 
     def search(self, query: str, k: int = 5) -> list[Passage]:

@@ -30,9 +30,9 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _STOP = frozenset(
     "the a an of to in on at for and or is are was were be been by with from as that "
     "this what which who whom when where why how do does did will would can could "
-    "about into it its their there than then any all some more most such also 的 了 和 "
-    "与 及 在 是 于 将 也 为 之 等 并 而 或 就 都 以 对 吗 呢 吧 啊 么 什么 哪里 哪些 哪个 如何 怎么 怎样 为什么 请问 是否 有 个 "
-    "这 那 其 ".split()
+    "about into it its their there than then any all some more most such also "
+    "的 了 和 与 及 在 是 于 将 也 为 之 等 并 而 或 就 都 以 对 吗 呢 吧 啊 么 "
+    "什么 哪里 哪些 哪个 如何 怎么 怎样 为什么 请问 是否 有 个 这 那 其".split()
 )
 
 

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 2000  # longer queries are cut (the embedder also cuts to its window)
 
 _ABOUT_THE_DOCUMENT = re.compile(
-    r"\b(?:what(?:'s| is| are)|summari[sz]e)\b.{0,20}\b(?:this|the)\s+(?:article|document|text|report|piece|paper)"
+    r"\b(?:what(?:'s| is| are)|summari[sz]e)\b.{0,20}"
+    r"\b(?:this|the)\s+(?:article|document|text|report|piece|paper)"
     r"|\b(?:who\s+(?:wrote|is\s+the\s+author|authored)|author)\b"
     r"|作者|誰寫|谁写|撰寫|撰写|標題|标题"
     r"|(?:這|这|本)(?:篇|份)(?:文章|報告|报告|文件)?.{0,6}(?:談|谈|講|讲|說|说|關於|关于|主題|主题|內容|内容|重點|重点)"
@@ -153,8 +154,9 @@ class Retriever:
             candidates |= set(self._openings)
         ids = np.array(sorted(candidates))
         passage_cos = self.data.vectors[ids] @ qvec[0]
-        sentence_cos = [self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ qvec[0]
-                        for i in ids]
+        sentence_cos = [
+            self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ qvec[0] for i in ids
+        ]
         best_sentence = np.array([s.max() if len(s) else -1.0 for s in sentence_cos])
         dense = passage_cos + np.where(best_sentence > -1, best_sentence, passage_cos)
         dense_rank = _ranks(dense)
@@ -162,8 +164,9 @@ class Retriever:
         same_language = (detect_language(query) == "en") == (self.data.manifest.script == "")
         weight = f.lexical_weight if same_language else f.cross_lingual_weight
         fused = 1.0 / (f.rrf_c + dense_rank + 1)
-        fused += np.array([weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0
-                           for i in ids])
+        fused += np.array(
+            [weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0 for i in ids]
+        )
         if about_document:
             openings = np.isin(ids, self._openings)
             fused[openings] += fused.max()
@@ -186,7 +189,6 @@ class Retriever:
                 )
             )
         return hits
-
 
     def rescore(self, hits: list[Hit], question: str) -> list[Hit]:
         """The same hits with their sentences scored against ``question`` instead.
