@@ -41,8 +41,8 @@ test: $(TEST_OK)
 	$(PY) -m pytest
 
 bench: $(TEST_OK)
-	$(PY) tests/bench/bench_retrieval.py
-	$(PY) tests/bench/bench_ui.py
+	$(PY) -m tests.bench.bench_retrieval
+	$(PY) -m tests.bench.bench_ui
 
 clean:
 	rm -rf $(VENV) .cache index/v* index/CURRENT

@@ -262,7 +262,11 @@ def compose(question: str, language: Language, hits: list[Hit], policy: AnswerPo
 def pick_sentences(
     question: str, hits: list[Hit], policy: AnswerPolicy
 ) -> list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]]:
-    """The sentences that best answer ``question``: (hit, sentence span, list-item spans)."""
+    """The sentences that best answer ``question``: (hit, sentence span, list-item spans).
+
+    A sentence scores its cosine with the question, plus a bonus for the question's
+    words it contains, minus a little for each rank its passage is below the first.
+    """
     terms = set(tokenize(question))
     wants_list = bool(_LIST_QUESTION.search(question))
     scored: list[tuple[float, int, int]] = []  # (score, hit index, sentence index)

@@ -32,6 +32,7 @@ from rag.store import (
     load_index,
     save_index,
 )
+from rag.translation import build_glossary
 
 logger = logging.getLogger(__name__)
 
@@ -158,8 +159,11 @@ def build_index(
         if nothing_changed and previous is not None:
             version = previous.version
         else:
+            vocabulary = {t for row in terms for t in row}
+            glossary = build_glossary(vocabulary, chinese_documents=bool(manifest.script))
             version = save_index(
-                index, IndexData(manifest, chunks, terms, passage_matrix, sentence_matrix)
+                index,
+                IndexData(manifest, chunks, terms, passage_matrix, sentence_matrix, glossary),
             )
     report = BuildReport(
         added=added,

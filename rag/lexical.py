@@ -66,6 +66,16 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def stop_word(word: str) -> bool:
+    """Is ``word`` (normalised) too common to search for?"""
+    return word in _STOP
+
+
+def is_han(word: str) -> bool:
+    """Is ``word`` written in Chinese characters?"""
+    return bool(_HAN.match(word))
+
+
 @dataclass(frozen=True)
 class BM25Params:
     k1: float = 1.2

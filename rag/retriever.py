@@ -30,6 +30,7 @@ from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, to_script
 from rag.lexical import BM25, tokenize
 from rag.store import IndexData, IndexStoreError, load_index
+from rag.translation import translate
 from rag.types import Passage
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class FusionParams:
 
     rrf_c: float = 10.0
     lexical_weight: float = 0.5  # BM25 weight when question and documents share a language
-    cross_lingual_weight: float = 0.0  # BM25 weight for, e.g., English over Chinese documents
+    cross_lingual_weight: float = 1.0  # BM25 weight for translated words (English over Chinese)
     candidates: int = 50
 
 
@@ -145,7 +146,7 @@ class Retriever:
         qvec = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])
         _, passage_ids = self._passages.search(qvec, depth)
         _, sentence_ids = self._sentences.search(qvec, min(len(self._owner), depth * 3))
-        lexical = self._bm25.top(tokenize(query), depth)
+        lexical = self._bm25.top(self.query_terms(query), depth)
         candidates = {int(i) for i in passage_ids[0] if i >= 0}
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
         candidates |= {i for i, _ in lexical}
@@ -161,8 +162,7 @@ class Retriever:
         dense = passage_cos + np.where(best_sentence > -1, best_sentence, passage_cos)
         dense_rank = _ranks(dense)
         lexical_rank = {i: r for r, (i, _) in enumerate(lexical)}
-        same_language = (detect_language(query) == "en") == (self.data.manifest.script == "")
-        weight = f.lexical_weight if same_language else f.cross_lingual_weight
+        weight = f.lexical_weight if self.same_language(query) else f.cross_lingual_weight
         fused = 1.0 / (f.rrf_c + dense_rank + 1)
         fused += np.array(
             [weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0 for i in ids]
@@ -189,6 +189,17 @@ class Retriever:
                 )
             )
         return hits
+
+    def same_language(self, query: str) -> bool:
+        """Is the query in the documents' language (Chinese of either script, or not)?"""
+        return (detect_language(query) == "en") == (self.data.manifest.script == "")
+
+    def query_terms(self, query: str) -> list[str]:
+        """BM25 terms for a query: its own words, or their translations into the
+        documents' language when it is in the other language (see rag.translation)."""
+        if self.same_language(query):
+            return tokenize(query)
+        return translate(query, self.data.glossary)
 
     def rescore(self, hits: list[Hit], question: str) -> list[Hit]:
         """The same hits with their sentences scored against ``question`` instead.

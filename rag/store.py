@@ -9,6 +9,7 @@ Layout of an index folder::
         passages.jsonl         one chunk a line, with its sentence spans and BM25 terms
         dense.faiss            FAISS IndexFlatIP over the passage vectors
         sentences.faiss        FAISS IndexFlatIP over the sentence vectors, passage by passage
+        glossary.json          English <-> Chinese words of the documents (cross-lingual BM25)
 
 A build writes a complete new version folder first and only then points CURRENT
 at it, so a reader never sees a half-written index and a build killed halfway
@@ -44,6 +45,7 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 SENTENCES = "sentences.faiss"
+GLOSSARY = "glossary.json"
 _FIX = "run `rag build` to rebuild it"
 
 
@@ -94,6 +96,7 @@ class IndexData:
     terms: list[list[str]]
     vectors: np.ndarray  # (n, dim) float32
     sentence_vectors: np.ndarray  # (m, dim) float32
+    glossary: dict[str, list[str]] = field(default_factory=dict)  # see rag.translation
     version: str = ""
 
     @property
@@ -157,7 +160,8 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
         if len(vectors):
             index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         faiss.write_index(index, str(tmp / name))
-    files = {name: _sha256(tmp / name) for name in (PASSAGES, DENSE, SENTENCES)}
+    (tmp / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), encoding="utf-8")
+    files = {name: _sha256(tmp / name) for name in (PASSAGES, DENSE, SENTENCES, GLOSSARY)}
     manifest = replace(data.manifest, files=files, built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     os.rename(tmp, root / version)
@@ -226,6 +230,9 @@ def load_index(index_dir: str | Path) -> IndexData:
                 chunks.append(Chunk(**row))
         vectors = _read_vectors(folder / DENSE, manifest.dim)
         sentence_vectors = _read_vectors(folder / SENTENCES, manifest.dim)
+        glossary = json.loads((folder / GLOSSARY).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexStoreError(f"index in {folder} is incomplete ({exc}): {_FIX} --full") from exc
     except (ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise IndexStoreError(f"index in {folder} is corrupt ({exc}): {_FIX}") from exc
     n_sentences = sum(len(c.sentences) for c in chunks)
@@ -236,7 +243,7 @@ def load_index(index_dir: str | Path) -> IndexData:
             f"index in {folder} is inconsistent ({len(chunks)} passages, {len(vectors)} vectors, "
             f"manifest says {manifest.passages}): {_FIX}"
         )
-    return IndexData(manifest, chunks, terms, vectors, sentence_vectors, version)
+    return IndexData(manifest, chunks, terms, vectors, sentence_vectors, glossary, version)
 
 
 def _read_vectors(path: Path, dim: int) -> np.ndarray:

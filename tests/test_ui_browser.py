@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.chat_server import ChatServer
 from tests.openai_server import FakeOpenAIServer
 from ui.render import SOURCES_EMPTY, SOURCES_WORKING
-from ui.testing import ChatServer
 
 pytestmark = pytest.mark.slow
 

