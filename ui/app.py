@@ -35,8 +35,8 @@ EXAMPLES = [
     "APEC經濟領袖會議在哪裡舉行？",
     "灣區議程著重哪六大領域？",
     "数字月讨论了哪些议题？",
-    "Who is expected to speak at the APEC CEO Summit?",
-    "When will the APEC leaders' meeting take place?",
+    "Who is speaking at the CEO summit?",
+    "What are the six focus areas of the Bay Area Agenda?",
 ]
 CHAT_LABEL = "Conversation · 對話"
 PLACEHOLDER = "Ask a question about the documents… · 請輸入關於文件的問題…"

@@ -37,8 +37,8 @@ QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("灣區議程著重哪六大領域？", ("強化供應鏈韌性",)),
     ("数字月讨论了哪些议题？", ("数字贸易", "數位貿易")),
     ("APEC领袖会议在哪里举行？", ("莫斯科康",)),
-    ("When will the APEC leaders' meeting take place?", ("11月15日",)),
-    ("Who is expected to speak at the APEC CEO Summit?", ("拜登", "Biden")),
+    ("When is the leaders' meeting at the Moscone Center?", ("11月15日",)),
+    ("Who is speaking at the CEO summit?", ("拜登", "Biden")),
 ]
 
 
