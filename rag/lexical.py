@@ -57,10 +57,12 @@ def tokenize(text: str) -> list[str]:
         piece = match.group()
         if _HAN.match(piece):
             for word in _jieba().cut_for_search(piece):
-                if word not in _STOP:
-                    terms.append(word)
+                if word in _STOP:
+                    continue
+                terms.append(word)
                 if len(word) > 2:
-                    terms.extend(word[i : i + 2] for i in range(len(word) - 1))
+                    bigrams = (word[i : i + 2] for i in range(len(word) - 1))
+                    terms.extend(b for b in bigrams if b not in _STOP)
         elif piece not in _STOP:
             terms.append(piece)
     return terms
