@@ -191,7 +191,8 @@ class Assistant:
             logger.warning("LLM failed, answering from the documents: %s", exc)
             fallback = compose(question, language, hits, self.policy)
             notice = FALLBACK[language].format(reason=str(exc))
-            yield "\n\n" if parts else ""
+            if parts:
+                yield "\n\n"
             yield from _chunks(fallback.text)
             yield replace(fallback, notice=notice)
             return
