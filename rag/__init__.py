@@ -21,7 +21,7 @@ from rag.build import BuildReport, build_index
 from rag.documents import DocumentError
 from rag.embeddings import Embedder, EmbedderError, load_embedder
 from rag.retriever import Retriever
-from rag.store import IndexStoreError
+from rag.store import IndexStoreError, current_version
 from rag.types import Answer, Passage
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -37,5 +37,6 @@ __all__ = [
     "Passage",
     "Retriever",
     "build_index",
+    "current_version",
     "load_embedder",
 ]

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag import Assistant, Retriever
-from rag.store import current_version
+from rag import Assistant, Retriever, current_version
 
 logger = logging.getLogger(__name__)
 
