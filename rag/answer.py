@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rag.language import Language, detect_language, to_simplified
+from rag.language import Language, detect_language, same_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
 from rag.retriever import Hit, Retriever, is_about_the_document
@@ -154,8 +154,7 @@ class Assistant:
         """An abstention when the documents do not answer, else None."""
         p = self.policy
         script = self.retriever.data.manifest.script
-        cross_lingual = (language == "en") != (script == "")
-        if cross_lingual:
+        if not same_language(language, script):
             floor = p.cross_lingual_floor
         else:
             floor = p.english_floor if language == "en" else p.floor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -76,8 +77,6 @@ def _llm_args(p: argparse.ArgumentParser) -> None:
 
 def _llm_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """LLM settings from flags over ``RAG_LLM_*``; None when no endpoint is configured."""
-    import os
-
     from rag.llm import LLMConfig
 
     env = dict(os.environ)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.answer import markers_consistent
 from rag.documents import load_documents
 from rag.embeddings import Embedder
 from rag.language import to_simplified
@@ -134,8 +135,6 @@ def evaluate_answers(
     ask: Callable[[str], Answer], questions: Iterable[Question]
 ) -> dict[str, AnswerScores]:
     """Answer quality per language and overall ("all")."""
-    from rag.answer import markers_consistent
-
     per: dict[str, list[tuple[Question, Answer]]] = {}
     for q in questions:
         answer = ask(q.question)

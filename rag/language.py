@@ -50,6 +50,11 @@ def detect_language(text: str) -> Language:
     return "zh-Hans" if traditional > simplified else "zh-Hant"
 
 
+def same_language(language: str, script: str) -> bool:
+    """Is a text in ``language`` in the language of documents in ``script`` ("" = not Chinese)?"""
+    return (language == "en") == (script == "")
+
+
 def script_of(texts: list[str]) -> str:
     """The Chinese script most of ``texts`` are written in, or "" when they are not Chinese."""
     votes = {"zh-Hant": 0, "zh-Hans": 0}

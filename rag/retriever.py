@@ -27,7 +27,7 @@ import numpy as np
 from rag import config
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
-from rag.language import detect_language, to_script
+from rag.language import detect_language, same_language, to_script
 from rag.lexical import BM25, tokenize
 from rag.store import IndexData, IndexStoreError, load_index
 from rag.translation import translate
@@ -146,7 +146,8 @@ class Retriever:
         qvec = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])
         _, passage_ids = self._passages.search(qvec, depth)
         _, sentence_ids = self._sentences.search(qvec, min(len(self._owner), depth * 3))
-        lexical = self._bm25.top(self.query_terms(query), depth)
+        same = same_language(detect_language(query), self.data.manifest.script)
+        lexical = self._bm25.top(self.query_terms(query, same), depth)
         candidates = {int(i) for i in passage_ids[0] if i >= 0}
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
         candidates |= {i for i, _ in lexical}
@@ -162,7 +163,7 @@ class Retriever:
         dense = passage_cos + np.where(best_sentence > -1, best_sentence, passage_cos)
         dense_rank = _ranks(dense)
         lexical_rank = {i: r for r, (i, _) in enumerate(lexical)}
-        weight = f.lexical_weight if self.same_language(query) else f.cross_lingual_weight
+        weight = f.lexical_weight if same else f.cross_lingual_weight
         fused = 1.0 / (f.rrf_c + dense_rank + 1)
         fused += np.array(
             [weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0 for i in ids]
@@ -190,14 +191,10 @@ class Retriever:
             )
         return hits
 
-    def same_language(self, query: str) -> bool:
-        """Is the query in the documents' language (Chinese of either script, or not)?"""
-        return (detect_language(query) == "en") == (self.data.manifest.script == "")
-
-    def query_terms(self, query: str) -> list[str]:
+    def query_terms(self, query: str, same_language: bool) -> list[str]:
         """BM25 terms for a query: its own words, or their translations into the
         documents' language when it is in the other language (see rag.translation)."""
-        if self.same_language(query):
+        if same_language:
             return tokenize(query)
         return translate(query, self.data.glossary)
 

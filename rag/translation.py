@@ -108,4 +108,3 @@ def translate(question: str, glossary: Glossary) -> list[str]:
                 out.extend(found)
                 used[i : i + n] = [True] * n
     return out
-

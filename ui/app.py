@@ -60,8 +60,13 @@ CSS = """
 #rag-chatbot .message-content, #rag-chatbot .md { white-space: pre-wrap; }
 """
 FONTS = [
-    "ui-sans-serif", "system-ui", "Noto Sans CJK TC", "Noto Sans CJK SC", "PingFang TC",
-    "Microsoft JhengHei", "sans-serif",
+    "ui-sans-serif",
+    "system-ui",
+    "Noto Sans CJK TC",
+    "Noto Sans CJK SC",
+    "PingFang TC",
+    "Microsoft JhengHei",
+    "sans-serif",
 ]
 
 
@@ -93,8 +98,7 @@ def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
 
     def status() -> str:
         info = live.info()
-        return render_status(info.version, info.passages, info.documents, info.built_at,
-                             info.error)
+        return render_status(info.version, info.passages, info.documents, info.built_at, info.error)
 
     def respond(
         question: str, conversation: Conversation | None
@@ -136,8 +140,9 @@ def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
             css_template=HEADER_CSS,
             js_on_load=None,
         )
-        index_status = gr.HTML(render_status(None), css_template=STATUS_CSS,
-                               elem_id="rag-status", js_on_load=None)
+        index_status = gr.HTML(
+            render_status(None), css_template=STATUS_CSS, elem_id="rag-status", js_on_load=None
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
@@ -160,8 +165,9 @@ def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
                     autofocus=True,
                     elem_id="rag-question",
                 )
-                clear = gr.Button(NEW_CONVERSATION, variant="secondary", size="sm",
-                                  elem_id="rag-new-conversation")
+                clear = gr.Button(
+                    NEW_CONVERSATION, variant="secondary", size="sm", elem_id="rag-new-conversation"
+                )
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(
                     render_sources(),
@@ -177,25 +183,52 @@ def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
 
         outputs = [textbox, chatbot, sources, conversation, index_status]
         ask = textbox.submit(
-            respond, [textbox, conversation], outputs, api_visibility="private",
-            show_progress="minimal", show_progress_on=[chatbot],
-            concurrency_limit=CONCURRENCY, concurrency_id="answer",
+            respond,
+            [textbox, conversation],
+            outputs,
+            api_visibility="private",
+            show_progress="minimal",
+            show_progress_on=[chatbot],
+            concurrency_limit=CONCURRENCY,
+            concurrency_id="answer",
         )
         example = chatbot.example_select(
-            respond_to_example, [conversation], outputs, api_visibility="private",
-            show_progress="minimal", show_progress_on=[chatbot],
-            concurrency_limit=CONCURRENCY, concurrency_id="answer",
+            respond_to_example,
+            [conversation],
+            outputs,
+            api_visibility="private",
+            show_progress="minimal",
+            show_progress_on=[chatbot],
+            concurrency_limit=CONCURRENCY,
+            concurrency_id="answer",
         )
-        clear.click(reset_page, None, [chatbot, sources, conversation, textbox],
-                    cancels=[ask, example], api_visibility="private", queue=False)
-        chatbot.clear(reset_page, None, [chatbot, sources, conversation, textbox],
-                      cancels=[ask, example], api_visibility="private", queue=False)
+        clear.click(
+            reset_page,
+            None,
+            [chatbot, sources, conversation, textbox],
+            cancels=[ask, example],
+            api_visibility="private",
+            queue=False,
+        )
+        chatbot.clear(
+            reset_page,
+            None,
+            [chatbot, sources, conversation, textbox],
+            cancels=[ask, example],
+            api_visibility="private",
+            queue=False,
+        )
         api_trigger.click(
-            api_chat, [api_box, conversation], [api_answer, conversation], api_name="chat",
-            concurrency_limit=CONCURRENCY, concurrency_id="answer",
+            api_chat,
+            [api_box, conversation],
+            [api_answer, conversation],
+            api_name="chat",
+            concurrency_limit=CONCURRENCY,
+            concurrency_id="answer",
         )
-        api_reset.click(api_new_conversation, None, [conversation], api_name="new_conversation",
-                        queue=False)
+        api_reset.click(
+            api_new_conversation, None, [conversation], api_name="new_conversation", queue=False
+        )
         app.load(status, None, index_status, api_visibility="private")
     return app
 

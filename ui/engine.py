@@ -143,7 +143,9 @@ class LiveAssistant:
             self._failed = None
             self._error = ""
             logger.info(
-                "index version %s loaded in %.2f s%s", version, time.perf_counter() - started,
+                "index version %s loaded in %.2f s%s",
+                version,
+                time.perf_counter() - started,
                 f" (replacing {previous})" if previous else "",
             )
         finally:

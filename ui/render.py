@@ -149,8 +149,9 @@ def chat_message(text: str, notice: str = "") -> str:
     return shown
 
 
-def render_status(version: str | None, passages: int = 0, documents: int = 0,
-                  built_at: str = "", error: str = "") -> str:
+def render_status(
+    version: str | None, passages: int = 0, documents: int = 0, built_at: str = "", error: str = ""
+) -> str:
     """The one-line index status under the title."""
     if version is None:
         text = error or "No index yet · 尚未建立索引"
@@ -161,4 +162,3 @@ def render_status(version: str | None, passages: int = 0, documents: int = 0,
             text += f" · built {built_at[:16].replace('T', ' ')}"
         text += f" · version {version}"
     return f'<div class="rag-status">{escape(text)}</div>'
-
