@@ -5,9 +5,10 @@ of any one of its sentences, so a question can match the single sentence that an
 it. The question is put in the documents' Chinese script first (a Simplified question
 against Traditional documents matches better once converted). Dense and BM25
 rankings are fused with weighted reciprocal rank fusion,
-``1 / (c + rank_dense) + w / (c + rank_bm25)``; BM25 does not vote when question and
-documents are in different languages (English over Chinese), where the few words that
-match (an English name in brackets) mislead more than they help. Questions about the
+``1 / (c + rank_dense) + w / (c + rank_bm25)``. When question and documents are in
+different languages (English over Chinese), BM25 searches for the question's words
+translated into the documents' words (see rag.translation). An image caption
+("舊金山莫斯科康會議中心。") ranks below body text that scores as well. Questions about the
 document itself ("who wrote this?", "這篇文章在談什麼？") go to each document's
 opening passage. The settings were tuned on the evaluation set (``rag eval``).
 """
@@ -56,6 +57,7 @@ class FusionParams:
     lexical_weight: float = 0.5  # BM25 weight when question and documents share a language
     cross_lingual_weight: float = 1.0  # BM25 weight for translated words (English over Chinese)
     candidates: int = 50
+    caption_weight: float = 0.5  # an image caption ranks below text that scores the same
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,8 @@ class Retriever:
         fused += np.array(
             [weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0 for i in ids]
         )
+        captions = np.array([self.data.chunks[i].kind == "caption" for i in ids])
+        fused = np.where(captions, fused * f.caption_weight, fused)
         if about_document:
             openings = np.isin(ids, self._openings)
             fused[openings] += fused.max()

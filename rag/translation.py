@@ -90,6 +90,43 @@ def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossa
     return {k: sorted(v) for k, v in sorted(glossary.items())}
 
 
+_IRREGULAR = {
+    "held": "hold", "took": "take", "taken": "take", "met": "meet", "made": "make",
+    "gave": "give", "given": "give", "said": "say", "spent": "spend", "went": "go",
+    "gone": "go", "led": "lead", "brought": "bring", "chose": "choose", "chosen": "choose",
+    "began": "begin", "begun": "begin", "set": "set", "put": "put", "sent": "send",
+    "saw": "see", "seen": "see", "found": "find", "thought": "think", "built": "build",
+    "spoke": "speak", "spoken": "speak", "wrote": "write", "written": "write",
+    "became": "become", "ran": "run", "won": "win", "bought": "buy", "sought": "seek",
+    "told": "tell", "kept": "keep", "left": "leave", "meant": "mean", "paid": "pay",
+    "drew": "draw", "drawn": "draw", "grew": "grow", "grown": "grow", "knew": "know",
+    "known": "know", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall",
+    "stood": "stand", "understood": "understand", "got": "get", "gotten": "get",
+}
+
+
+def _lemma_candidates(word: str) -> list[str]:
+    """``word`` and the base forms it may be inflected from, most likely first."""
+    out = [word]
+    if word in _IRREGULAR:
+        out.append(_IRREGULAR[word])
+    for suffix in ("ing", "ed"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            out += [stem, stem + "e"]
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # planned -> plan
+            if stem.endswith("i"):
+                out.append(stem[:-1] + "y")  # applied -> apply
+    return out
+
+
+def lemmatize(words: list[str], glossary: Glossary) -> list[str]:
+    """Each word as the first of its possible base forms that ``glossary`` has
+    ("hosted" -> "host", "held" -> "hold"); a word it has none of stays as it is."""
+    return [next((c for c in _lemma_candidates(w) if c in glossary), w) for w in words]
+
+
 def translate(question: str, glossary: Glossary) -> list[str]:
     """Document words for the question's words (longest phrases first, each word once)."""
     if not glossary:
@@ -97,6 +134,7 @@ def translate(question: str, glossary: Glossary) -> list[str]:
     if any(is_han(t) for t in tokenize(question)):  # Chinese question, English documents
         return [w for t in dict.fromkeys(tokenize(question)) for w in glossary.get(t, [])]
     words = english_key(_WORD.findall(question.lower())).split()
+    words = lemmatize(words, glossary)
     out: list[str] = []
     used = [False] * len(words)
     for n in range(MAX_PHRASE, 0, -1):

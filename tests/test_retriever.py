@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,14 @@ def test_about_the_document_with_several_documents(small: tuple[Path, Retriever]
         openings.setdefault(chunk.source, chunk.id)
     hits = retriever.search("Who wrote this article?", k=3)
     assert {h.id for h in hits} == set(openings.values())
+
+
+def test_a_caption_ranks_below_text_that_says_the_same(small: tuple[Path, Retriever]) -> None:
+    _, retriever = small
+    hits = retriever.search_hits("會議現場的照片", k=len(retriever))
+    caption = next(h for h in hits if h.chunk.kind == "caption")
+    assert caption.passage.text.startswith("會議現場的照片")
+    equal = replace(retriever.fusion, caption_weight=1.0)
+    plain = Retriever(retriever.data, retriever.embedder, equal).search_hits("會議現場的照片", k=1)
+    assert plain[0].chunk.kind == "caption"
+    assert caption.passage.score == pytest.approx(plain[0].passage.score * 0.5)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.lexical import tokenize
-from rag.translation import build_glossary, english_key, translate
+from rag.translation import build_glossary, english_key, lemmatize, translate
 
 CHINESE_DOCS = "領袖會議將在舊金山舉行。各經濟體討論供應鏈韌性與中小企業。"
 ENGLISH_DOCS = "The leaders will meet in San Francisco to discuss supply chains."
@@ -30,3 +30,11 @@ def test_chinese_questions_translate_into_the_documents_english_words() -> None:
     words = translate("領袖在哪裡開會？", glossary)
     assert "leaders" in words
     assert all(w in set(tokenize(ENGLISH_DOCS)) for w in words)
+
+
+def test_inflected_english_words_find_their_base_form() -> None:
+    glossary = {"host": ["主办"], "hold": ["举行"], "apply": ["应用"], "plan": ["计划"]}
+    words = ["hosted", "held", "applied", "planned", "hosting", "unknown"]
+    assert lemmatize(words, glossary) == ["host", "hold", "apply", "plan", "host", "unknown"]
+    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), chinese_documents=True)
+    assert "举行" in translate("Where will it be held?", glossary)
