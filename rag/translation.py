@@ -90,19 +90,19 @@ def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossa
     return {k: sorted(v) for k, v in sorted(glossary.items())}
 
 
-_IRREGULAR = {
-    "held": "hold", "took": "take", "taken": "take", "met": "meet", "made": "make",
-    "gave": "give", "given": "give", "said": "say", "spent": "spend", "went": "go",
-    "gone": "go", "led": "lead", "brought": "bring", "chose": "choose", "chosen": "choose",
-    "began": "begin", "begun": "begin", "set": "set", "put": "put", "sent": "send",
-    "saw": "see", "seen": "see", "found": "find", "thought": "think", "built": "build",
-    "spoke": "speak", "spoken": "speak", "wrote": "write", "written": "write",
-    "became": "become", "ran": "run", "won": "win", "bought": "buy", "sought": "seek",
-    "told": "tell", "kept": "keep", "left": "leave", "meant": "mean", "paid": "pay",
-    "drew": "draw", "drawn": "draw", "grew": "grow", "grown": "grow", "knew": "know",
-    "known": "know", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall",
-    "stood": "stand", "understood": "understand", "got": "get", "gotten": "get",
-}
+_IRREGULAR = dict(  # past forms of common verbs -> base form
+    pair.split(":")
+    for pair in (
+        "held:hold took:take taken:take met:meet made:make gave:give given:give said:say "
+        "spent:spend went:go gone:go led:lead brought:bring chose:choose chosen:choose "
+        "began:begin begun:begin set:set put:put sent:send saw:see seen:see found:find "
+        "thought:think built:build spoke:speak spoken:speak wrote:write written:write "
+        "became:become ran:run won:win bought:buy sought:seek told:tell kept:keep left:leave "
+        "meant:mean paid:pay drew:draw drawn:draw grew:grow grown:grow knew:know known:know "
+        "rose:rise risen:rise fell:fall fallen:fall stood:stand understood:understand got:get "
+        "gotten:get"
+    ).split()
+)
 
 
 def _lemma_candidates(word: str) -> list[str]:

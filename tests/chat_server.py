@@ -73,8 +73,11 @@ class ChatServer:
         started = time.perf_counter()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-c", code], cwd=PROJECT, env=env,
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-c", code],
+                cwd=PROJECT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = started + timeout
         while time.perf_counter() < deadline:
@@ -87,8 +90,9 @@ class ChatServer:
                 return self
             time.sleep(0.1)
         self.stop()
-        raise TimeoutError(f"the chat server did not answer within {timeout:.0f} s:\n"
-                           f"{self.log[-3000:]}")
+        raise TimeoutError(
+            f"the chat server did not answer within {timeout:.0f} s:\n{self.log[-3000:]}"
+        )
 
     def _answers(self) -> bool:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only

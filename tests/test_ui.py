@@ -18,8 +18,14 @@ EVIL = '<script>alert("x")</script><img src=x onerror="alert(1)">'
 
 
 def passage(text: str, highlights: tuple[tuple[int, int], ...] = (), **kw: object) -> Passage:
-    fields: dict = {"id": "p1", "score": 1.0, "source": "apec.txt", "start": 100,
-                    "end": 100 + len(text), "section": "會議 › 地點"}
+    fields: dict = {
+        "id": "p1",
+        "score": 1.0,
+        "source": "apec.txt",
+        "start": 100,
+        "end": 100 + len(text),
+        "section": "會議 › 地點",
+    }
     fields.update(kw)
     return Passage(text=text, highlights=highlights, **fields)
 
@@ -33,8 +39,9 @@ class FakeAssistant:
         self.fail = fail
         self.calls: list[tuple[str, list[dict[str, str]]]] = []
 
-    def stream(self, question: str, history: Sequence[dict[str, str]] | None = None
-               ) -> Iterator[str | Answer]:
+    def stream(
+        self, question: str, history: Sequence[dict[str, str]] | None = None
+    ) -> Iterator[str | Answer]:
         self.calls.append((question, list(history or [])))
         yield from self.deltas
         if self.fail is not None:
@@ -58,7 +65,7 @@ class Fixed:
 MOSCONE = "APEC經濟領袖會議將於11月15日至17日，於舊金山的莫斯科康會議中心舉行。此外還有高峰會。"
 QUOTE = (0, MOSCONE.index("此外"))
 ANSWER = Answer(
-    text=f"根據文件：\n{MOSCONE[:QUOTE[1]]} [1]",
+    text=f"根據文件：\n{MOSCONE[: QUOTE[1]]} [1]",
     citations=[passage(MOSCONE, (QUOTE,))],
     language="zh-Hant",
 )
@@ -68,8 +75,12 @@ ANSWER = Answer(
 
 
 def test_sources_escape_document_text_and_metadata() -> None:
-    p = passage(f"before {EVIL} after", ((7, 7 + len(EVIL)),), source="<b>x</b>.txt",
-                section="<img src=y onerror=z>")
+    p = passage(
+        f"before {EVIL} after",
+        ((7, 7 + len(EVIL)),),
+        source="<b>x</b>.txt",
+        section="<img src=y onerror=z>",
+    )
     html = render.render_sources(Answer(text="t [1]", citations=[p]))
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
@@ -117,7 +128,7 @@ def test_notice_is_shown_escaped_in_panel_and_chat() -> None:
 def test_chat_message_escapes_html_but_keeps_text_readable() -> None:
     shown = render.chat_message(f"It's {EVIL} & more")
     assert "<" not in shown and ">" not in shown
-    assert shown.startswith("It's &lt;script&gt;alert(\"x\")") and "&amp; more" in shown
+    assert shown.startswith('It\'s &lt;script&gt;alert("x")') and "&amp; more" in shown
 
 
 # ---------------------------------------------------------------------------- chat turn
@@ -304,8 +315,11 @@ def test_create_app_exposes_chat_endpoint_even_without_index(tmp_path: Path) -> 
     from ui.app import create_app
 
     app = create_app(tmp_path / "no-index", llm=None)
-    named = {d.get("api_name") for d in app.config["dependencies"]
-             if d.get("api_visibility", "public") == "public"}
+    named = {
+        d.get("api_name")
+        for d in app.config["dependencies"]
+        if d.get("api_visibility", "public") == "public"
+    }
     assert {"chat", "new_conversation"} <= named
     chat_dep = next(d for d in app.config["dependencies"] if d.get("api_name") == "chat")
     assert len(chat_dep["inputs"]) == 2 and len(chat_dep["outputs"]) == 2

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.slow
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PROJECT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT / "artifacts"
@@ -130,8 +136,9 @@ def llm() -> Iterator[FakeOpenAIServer]:
 
 
 @pytest.fixture(scope="module")
-def llm_server(real_index: Path, llm: FakeOpenAIServer,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+def llm_server(
+    real_index: Path, llm: FakeOpenAIServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChatServer]:
     log = tmp_path_factory.mktemp("ui-browser-llm") / "server.log"
     env = {"RAG_LLM_BASE_URL": llm.base_url, "RAG_LLM_MODEL": "fake", "RAG_LLM_TIMEOUT": "10"}
     with ChatServer(real_index, log_path=log, env=env) as running:

@@ -102,8 +102,7 @@ def test_simplified_chinese_question_is_answered(running: Running) -> None:
     ("question", "language"),
     [("如何烤麵包？", "zh-Hant"), ("What is the best recipe for chocolate cake?", "en")],
 )
-def test_unanswerable_question_is_declined(running: Running, question: str, language: str
-                                           ) -> None:
+def test_unanswerable_question_is_declined(running: Running, question: str, language: str) -> None:
     answer = ask(running.server, question)
     assert NOT_COVERED[language] in answer, answer
     assert not MARKER.search(answer), answer

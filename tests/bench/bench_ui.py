@@ -62,8 +62,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def converse(url: str, question: str, facts: tuple[str, ...], start: threading.Barrier,
-             timeout: float) -> Result:
+def converse(
+    url: str, question: str, facts: tuple[str, ...], start: threading.Barrier, timeout: float
+) -> Result:
     try:
         client = Client(url, verbose=False)
     except Exception as exc:
@@ -97,21 +98,28 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # e.g. an index written by an older version of rag
         print(f"incremental build failed ({exc!r}); rebuilding the index in full")
         report = rag.build_index(seeds=args.seeds, index=args.index, full=True)
-    print(f"index: {args.index} version {report.version} ({report.passages} passages, "
-          f"{report.embedded} embedded in {time.perf_counter() - began:.1f} s)")
+    print(
+        f"index: {args.index} version {report.version} ({report.passages} passages, "
+        f"{report.embedded} embedded in {time.perf_counter() - began:.1f} s)"
+    )
 
-    server = ChatServer(args.index, port=args.port,
-                        log_path=args.index.parent / "bench-ui-server.log")
+    server = ChatServer(
+        args.index, port=args.port, log_path=args.index.parent / "bench-ui-server.log"
+    )
     server.start(timeout=min(args.deadline, 180.0))
     try:
-        print(f"start-up: {server.startup_seconds:.2f} s from spawning `serve` to HTTP 200 "
-              f"at {server.url}")
+        print(
+            f"start-up: {server.startup_seconds:.2f} s from spawning `serve` to HTTP 200 "
+            f"at {server.url}"
+        )
         start = threading.Barrier(args.clients)
         jobs = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.clients)]
         began = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            futures = [pool.submit(converse, server.url, q, facts, start, args.timeout)
-                       for q, facts in jobs]
+            futures = [
+                pool.submit(converse, server.url, q, facts, start, args.timeout)
+                for q, facts in jobs
+            ]
             done, pending = wait(futures, timeout=args.deadline)
             for future in pending:
                 future.cancel()
@@ -126,10 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         mark = "ok " if r.correct else "BAD"
         detail = r.error or r.answer.replace("\n", " ")[:90]
         print(f"  {mark} {r.seconds:6.2f} s  {r.question}  →  {detail}")
-    print(f"conversations: {len(results)}/{args.clients} finished, {correct} correct, "
-          f"{len(pending)} timed out, wall {wall:.2f} s")
-    print(f"answer time: p50 {percentile(times, 50):.2f} s · p95 {percentile(times, 95):.2f} s"
-          f" · max {max(times, default=float('nan')):.2f} s")
+    print(
+        f"conversations: {len(results)}/{args.clients} finished, {correct} correct, "
+        f"{len(pending)} timed out, wall {wall:.2f} s"
+    )
+    print(
+        f"answer time: p50 {percentile(times, 50):.2f} s · p95 {percentile(times, 95):.2f} s"
+        f" · max {max(times, default=float('nan')):.2f} s"
+    )
     return 0 if correct == args.clients else 1
 
 
