@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from rag.answer_types import asked_kind, holds
 from rag.grounding import ungrounded
 from rag.language import Language, detect_language, same_language, to_simplified
 from rag.lexical import tokenize
@@ -93,6 +94,7 @@ class AnswerPolicy:
     max_sentences: int = 3
     max_chars: int = 320
     sentence_gap: float = 0.015  # extra sentences must score within this of the best
+    kind_bonus: float = 0.03  # for a sentence holding the kind of answer asked for (a date…)
 
 
 class Assistant:
@@ -174,10 +176,7 @@ class Assistant:
             return None
         logger.info("declining %r: %s", question, reason)
         related = [h.passage for h in hits[:2] if h.sentence >= floor - p.related_margin]
-        text = NOT_COVERED[language]
-        if related:
-            text += " " + RELATED[language]
-        return Answer(text=text, citations=[], abstained=True, language=language, related=related)
+        return declined(language, related)
 
     # ------------------------------------------------------------------ LLM
 
@@ -238,11 +237,27 @@ def _missing_specifics(query: str, retriever: Retriever) -> list[str]:
     return [n for n in dict.fromkeys(_NUMBER.findall(query)) if len(n) >= 2 and n not in corpus]
 
 
+def declined(language: Language, related: list[Passage]) -> Answer:
+    """The answer that says the documents don't cover the question, offering ``related``."""
+    text = NOT_COVERED[language]
+    if related:
+        text += " " + RELATED[language]
+    return Answer(text=text, citations=[], abstained=True, language=language, related=related)
+
+
 def compose(question: str, language: Language, hits: list[Hit], policy: AnswerPolicy) -> Answer:
-    """The default answer: the best sentences, quoted, each with its citation marker."""
+    """The default answer: the best sentences, quoted, each with its citation marker.
+
+    It declines when the question asks for a kind of answer (a date, a number, a place)
+    that none of those sentences holds.
+    """
     picked = pick_sentences(question, hits, policy)
     if not picked:
-        return Answer(text=NOT_COVERED[language], abstained=True, language=language)
+        return declined(language, [])
+    kind = asked_kind(question)
+    if kind and not any(holds(h.chunk.text[a:b], kind) for h, (a, b), _ in picked):
+        logger.info("declining %r: no %s in the sentences that would answer it", question, kind)
+        return declined(language, [h.passage for h in hits[:2]])
     numbers: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     lines = [LEAD_IN[language]]
@@ -271,10 +286,12 @@ def pick_sentences(
     """The sentences that best answer ``question``: (hit, sentence span, list-item spans).
 
     A sentence scores its cosine with the question, plus a bonus for the question's
-    words it contains, minus a little for each rank its passage is below the first.
+    words it contains and one for holding the kind of answer asked for (a date for
+    "when"), minus a little for each rank its passage is below the first.
     """
     terms = set(tokenize(question))
     wants_list = bool(_LIST_QUESTION.search(question))
+    kind = asked_kind(question)
     scored: list[tuple[float, int, int]] = []  # (score, hit index, sentence index)
     for h_i, hit in enumerate(hits[:3]):
         for s_i, (a, b) in enumerate(hit.chunk.sentences):
@@ -283,6 +300,8 @@ def pick_sentences(
             sentence = hit.chunk.text[a:b]
             overlap = _overlap(terms, sentence)
             score = hit.sentence_scores[s_i] + 0.05 * overlap - 0.01 * h_i
+            if kind and holds(sentence, kind):
+                score += policy.kind_bonus
             if _is_heading(hit, sentence):
                 score -= 0.03
             scored.append((score, h_i, s_i))

@@ -1,0 +1,86 @@
+"""What kind of answer a question asks for, and whether a sentence holds one.
+
+"When", "how many" and "where" questions ask for a date, a count or a place ("how
+much money", "how many people" and "which year" for a sum, a head count, a year). A
+sentence that answers one holds such an expression: "將於11月15日至17日", "超過40場",
+"於舊金山的莫斯科康會議中心". The answerer prefers sentences that hold the kind of
+answer asked for, and declines when none of the sentences it would quote does: a
+passage about the food security ministers' meeting that gives no date does not
+answer "糧食安全部長會議是哪一天召開的？".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import jieba.posseg
+
+from rag.lexical import normalise
+
+AnswerKind = Literal["money", "people", "year", "date", "count", "place"]
+
+# Checked in this order: the first kind a question matches is the one it asks for.
+_ASKS: dict[AnswerKind, re.Pattern[str]] = {
+    "money": re.compile(
+        r"多少錢|多少钱|經費|经费|預算|预算|花了多少|\bhow much (?:money|did|does|will)\b"
+        r"|\b(?:cost|budget|spend|spent|funding)\b",
+        re.I,
+    ),
+    "people": re.compile(
+        r"多少人|[幾几](?:個人|个人|人|位|名)"
+        r"|\bhow many (?:people|participants|attendees|delegates)\b",
+        re.I,
+    ),
+    "year": re.compile(r"哪一?年|\b(?:what|which) year\b|\bin what year\b", re.I),
+    "date": re.compile(
+        r"什麼時候|什么时候|何時|何时|哪一?天|哪一?日|幾號|几号|幾月|几月|日期|多久|多長時間|多长时间"
+        r"|\bwhen\b|\bhow long\b|\b(?:what|which)\s+(?:date|day|month|time)\b",
+        re.I,
+    ),
+    "count": re.compile(
+        r"多少|(?<!哪)[幾几](?:個|个|場|场|項|项|家|國|国|次|種|种|大)"
+        r"|\bhow (?:many|much)\b|\bnumber of\b",
+        re.I,
+    ),
+    "place": re.compile(
+        r"哪裡|哪里|在哪|哪兒|哪儿|哪[個个座]?(?:城市|州|國家|国家|地方|場地|场地|地點|地点)"
+        r"|\bwhere\b|\b(?:which|what)\s+(?:city|state|country|venue|place|location)\b",
+        re.I,
+    ),
+}
+
+_NUMERAL = r"(?:\d+(?:[.,]\d+)?|[一二兩两三四五六七八九十百千萬万億亿]+)"
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_HOLDS: dict[AnswerKind, re.Pattern[str]] = {
+    "money": re.compile(
+        rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d|\b\d+\s*(?:dollars|USD)\b"
+    ),
+    "people": re.compile(rf"{_NUMERAL}\s*(?:人|名|位)|\b\d+\s*(?:people|participants|delegates)\b"),
+    "year": re.compile(r"(?:19|20)\d\d\s*年|\b(?:19|20)\d\d\b"),
+    "date": re.compile(
+        rf"{_NUMERAL}\s*(?:月|日|號|号|週|周|星期|天)|\b(?:{_MONTHS})\b"
+        r"|\b\d+\s*(?:days?|weeks?|months?)\b",
+        re.I,
+    ),
+    "count": re.compile(rf"{_NUMERAL}(?!\s*[年月日號号\d/.,])"),
+    "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),
+}
+
+
+def asked_kind(question: str) -> AnswerKind | None:
+    """The kind of answer ``question`` asks for: a sum of money, a number of people, a
+    year, a date or duration, another count, or a place; None for any other question."""
+    for kind, pattern in _ASKS.items():
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def holds(sentence: str, kind: AnswerKind) -> bool:
+    """Does ``sentence`` hold an expression of that kind (a sum, a date, a place, …)?"""
+    if _HOLDS[kind].search(sentence):
+        return True
+    if kind == "place":  # a place name, as jieba tags them (西雅图, 旧金山)
+        return any(p.flag == "ns" for p in jieba.posseg.cut(normalise(sentence)))
+    return False

@@ -1,0 +1,56 @@
+"""Answer kinds: what a question asks for, and whether a sentence holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer_types import asked_kind, holds
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("APEC經濟領袖會議什麼時候舉行？", "date"),
+        ("西雅图会议开了多久？", "date"),
+        ("When is the leaders' meeting?", "date"),
+        ("APEC是哪一年成立的？", "year"),
+        ("In what year was APEC founded?", "year"),
+        ("數位月辦了幾場技術會議？", "count"),
+        ("How many workshops were held?", "count"),
+        ("西雅图这次会议一共有多少人参加？", "people"),
+        ("數位月的預算總共多少錢？", "money"),
+        ("How much money was spent on digital month?", "money"),
+        ("領袖會議在哪裡舉行？", "place"),
+        ("SOM1是在哪个城市召开的？", "place"),
+        ("Where will the CEO Summit be held?", "place"),
+        ("是哪幾個經濟體反對這個目標？", None),  # "which ones", not "how many"
+        ("糧食安全部長會議通過了什麼原則？", None),
+        ("Who wrote this article?", None),
+    ],
+)
+def test_asked_kind(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind", "expected"),
+    [
+        ("領袖會議將於11月15日至17日舉行。", "date", True),
+        ("本次資深官員會議持續逾三週進行。", "date", True),
+        ("The summit runs from November 14 to 16.", "date", True),
+        ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "date", False),
+        ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "year", True),
+        ("舉行超過40場技術會議。", "count", True),
+        ("2023年APEC第三次資深官員大會。", "count", True),  # 第三次
+        ("2023年於西雅圖召開。", "count", False),  # a year is no count
+        ("共有300名代表出席。", "people", True),
+        ("舉行超過40場技術會議。", "people", False),
+        ("預算為500萬美元。", "money", True),
+        ("舉行超過40場技術會議。", "money", False),
+        ("於舊金山的莫斯科康會議中心隆重舉行。", "place", True),
+        ("The leaders will meet in San Francisco.", "place", True),
+        ("經濟體通過了糧食安全原則。", "place", False),
+    ],
+)
+def test_holds(sentence: str, kind: str, expected: bool) -> None:
+    assert holds(sentence, kind) is expected  # type: ignore[arg-type]
