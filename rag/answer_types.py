@@ -63,7 +63,10 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         r"|\b\d+\s*(?:days?|weeks?|months?)\b",
         re.I,
     ),
-    "count": re.compile(rf"{_NUMERAL}(?!\s*[年月日號号\d/.,])"),
+    "count": re.compile(
+        r"\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
+        r"|[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
+    ),
     "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),
 }
 

@@ -43,6 +43,8 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("舉行超過40場技術會議。", "count", True),
         ("2023年APEC第三次資深官員大會。", "count", True),  # 第三次
         ("2023年於西雅圖召開。", "count", False),  # a year is no count
+        ("西雅圖是美國最具活力的科技中心之一。", "count", False),  # 之一 is no count
+        ("「灣區議程」著重於下列六大領域。", "count", True),
         ("共有300名代表出席。", "people", True),
         ("舉行超過40場技術會議。", "people", False),
         ("預算為500萬美元。", "money", True),
