@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from rag import grounding
 from rag.answer_types import asked_kind, holds
-from rag.grounding import ungrounded
 from rag.language import Language, detect_language, same_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
@@ -118,6 +118,12 @@ class Assistant:
         else:
             raise ValueError(f"llm must be an LLMConfig, a ChatClient, None or 'env', not {llm!r}")
 
+    def warm_up(self) -> None:
+        """Load everything answering loads lazily (index, tagger, dictionary), so the
+        first question is as quick as the rest."""
+        self.retriever.search("APEC", k=1)
+        grounding.prepare()
+
     def ask(self, question: str, history: History | None = None) -> Answer:
         """The complete answer to ``question`` given the conversation so far."""
         answer = None
@@ -170,7 +176,7 @@ class Assistant:
             reason = f"not in the documents: {', '.join(missing)}"
         elif language != "en" and same_language(language, script) and not about_document:
             text, glossary = self.retriever.searchable_text, self.retriever.data.glossary
-            if missing := ungrounded(question, text, glossary):
+            if missing := grounding.ungrounded(question, text, glossary):
                 reason = f"never mentioned in the documents: {', '.join(missing)}"
         if not reason:
             return None

@@ -64,3 +64,10 @@ def ungrounded(question: str, text: str, glossary: Glossary) -> list[str]:
             continue
         missing.append(noun)
     return missing
+
+
+def prepare() -> None:
+    """Load the part-of-speech tagger and CC-CEDICT now (about a second) instead of
+    during the first question that needs them."""
+    for noun in specific_nouns("APEC秘書處設在哪裡？"):
+        synonyms(noun, {})

@@ -162,6 +162,13 @@ def test_follow_ups_use_the_conversation(assistant) -> None:
     assert "拜登" in who.text or "Biden" in who.text
 
 
+def test_warm_up_loads_the_tagger_and_dictionary(assistant) -> None:
+    from rag.translation import _dictionary
+
+    assistant.warm_up()
+    assert _dictionary.cache_info().currsize == 1
+
+
 def test_stream_yields_deltas_then_the_answer(assistant) -> None:
     events = list(assistant.stream(LEADERS, history=[]))
     *deltas, final = events

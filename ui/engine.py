@@ -152,9 +152,10 @@ class LiveAssistant:
             self._loading.release()
 
     def warm_up(self) -> None:
-        """Load the index and run one search, so the first question is quick; never raises."""
+        """Load the index and what answering loads lazily, so the first question is
+        quick; never raises."""
         try:
-            self.get().retriever.search("APEC", k=1)
+            self.get().warm_up()
         except IndexUnavailableError as exc:
             logger.warning("%s", exc)
         except Exception:
