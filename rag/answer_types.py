@@ -14,9 +14,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-import jieba.posseg
-
-from rag.lexical import normalise
+from rag.lexical import tag
 
 AnswerKind = Literal["money", "people", "year", "date", "count", "place"]
 
@@ -85,5 +83,5 @@ def holds(sentence: str, kind: AnswerKind) -> bool:
     if _HOLDS[kind].search(sentence):
         return True
     if kind == "place":  # a place name, as jieba tags them (西雅图, 旧金山)
-        return any(p.flag == "ns" for p in jieba.posseg.cut(normalise(sentence)))
+        return any(flag == "ns" for _, flag in tag(sentence))
     return False

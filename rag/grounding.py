@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import logging
 
-import jieba
-import jieba.posseg
-
-from rag.lexical import is_han, normalise, stop_word
+from rag.lexical import everyday_frequency, is_han, stop_word, tag
 from rag.translation import Glossary, synonyms
 
 logger = logging.getLogger(__name__)
@@ -36,13 +33,12 @@ ANSWER_KINDS = frozenset(  # nouns that name the kind of answer asked for, not a
 def specific_nouns(question: str) -> list[str]:
     """The question's nouns that are specific enough to have to appear in an answer."""
     nouns = []
-    for pair in jieba.posseg.cut(normalise(question)):
-        word, flag = pair.word, pair.flag
+    for word, flag in tag(question):
         if not (flag.startswith("n") and len(word) >= 2 and is_han(word)):
             continue
         if stop_word(word) or word in ANSWER_KINDS:
             continue
-        if (jieba.get_FREQ(word) or 0) >= GENERIC_FREQUENCY:
+        if everyday_frequency(word) >= GENERIC_FREQUENCY:
             continue
         nouns.append(word)
     return list(dict.fromkeys(nouns))

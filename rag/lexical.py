@@ -68,6 +68,20 @@ def tokenize(text: str) -> list[str]:
     return terms
 
 
+def tag(text: str) -> list[tuple[str, str]]:
+    """``text`` normalised and segmented into (word, part-of-speech) pairs, jieba's tags
+    ("n" noun, "ns" place name, "v" verb, …)."""
+    _jieba()
+    import jieba.posseg
+
+    return [(pair.word, pair.flag) for pair in jieba.posseg.cut(normalise(text))]
+
+
+def everyday_frequency(word: str) -> int:
+    """How often ``word`` (normalised) occurs in general Chinese: its jieba dictionary count."""
+    return _jieba().get_FREQ(word) or 0
+
+
 def stop_word(word: str) -> bool:
     """Is ``word`` (normalised) too common to search for?"""
     return word in _STOP

@@ -85,16 +85,20 @@ def launch_options() -> dict[str, Any]:
     return {"theme": theme(), "css": CSS}
 
 
-def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
+def create_app(
+    index_dir: str | Path = "index", llm: Any = "env", live: LiveAssistant | None = None
+) -> gr.Blocks:
     """The chat page over the index in ``index_dir``.
 
     ``llm`` goes to :class:`rag.Assistant` (``"env"``: use ``RAG_LLM_*`` if set; ``None``:
     quote the documents; or an ``LLMConfig`` / ``ChatClient``). The app starts even when
     there is no index yet: questions then get a message saying how to build one, and the
-    index is picked up as soon as it appears.
+    index is picked up as soon as it appears. Without ``live``, the assistant is made
+    here and warmed up in the background.
     """
-    live = LiveAssistant(index_dir, llm=llm)
-    threading.Thread(target=live.warm_up, name="rag-warm-up", daemon=True).start()
+    if live is None:
+        live = LiveAssistant(index_dir, llm=llm)
+        start_warm_up(live)
 
     def status() -> str:
         info = live.info()
@@ -233,6 +237,10 @@ def create_app(index_dir: str | Path = "index", llm: Any = "env") -> gr.Blocks:
     return app
 
 
+def start_warm_up(live: LiveAssistant) -> None:
+    threading.Thread(target=live.warm_up, name="rag-warm-up", daemon=True).start()
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
@@ -245,7 +253,8 @@ def serve(
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    app = create_app(index_dir, llm=llm)
+    live = LiveAssistant(index_dir, llm=llm)
+    app = create_app(index_dir, llm=llm, live=live)
     app.queue(default_concurrency_limit=CONCURRENCY)
     try:
         _, local_url, _ = app.launch(
@@ -262,6 +271,7 @@ def serve(
         raise OSError(
             f"cannot serve on {host}:{port} ({exc}): choose another port with --port"
         ) from exc
+    start_warm_up(live)  # after the page is up: the two would slow each other down
     print(f"rag chat is running at {local_url} (index: {index_dir}; Ctrl+C to stop)", flush=True)
     print(f"聊天介面已啟動：{local_url}", flush=True)
     app.block_thread()

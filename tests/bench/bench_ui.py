@@ -112,6 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             f"start-up: {server.startup_seconds:.2f} s from spawning `serve` to HTTP 200 "
             f"at {server.url}"
         )
+        first = converse(server.url, *QUESTIONS[0], threading.Barrier(1), args.timeout)
+        print(
+            f"first answer right after start-up (the page warms up meanwhile): "
+            f"{first.seconds:.2f} s, {'correct' if first.correct else 'WRONG'}"
+        )
         start = threading.Barrier(args.clients)
         jobs = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.clients)]
         began = time.perf_counter()
