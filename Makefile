@@ -35,6 +35,7 @@ build: $(RUN_OK)
 eval: $(RUN_OK)
 	$(VENV)/bin/rag build
 	$(VENV)/bin/rag eval --baseline
+	$(VENV)/bin/rag eval --baseline --questions rag/data/heldout_questions.jsonl
 
 test: $(TEST_OK)
 	$(VENV)/bin/ruff check rag ui tests

@@ -95,6 +95,8 @@ class AnswerPolicy:
     max_chars: int = 320
     sentence_gap: float = 0.015  # extra sentences must score within this of the best
     kind_bonus: float = 0.03  # for a sentence holding the kind of answer asked for (a date…)
+    overlap_weight: float = 0.05  # times the share of the question's words a sentence holds
+    translated_overlap_weight: float = 0.03  # the same for translated words (noisier)
 
 
 class Assistant:
@@ -149,11 +151,21 @@ class Assistant:
             hits = self.retriever.rescore(hits, question)
         declined = self._decline(question, query, hits, language)
         if declined is not None or self.llm is None:
-            answer = declined or compose(question, language, hits, self.policy)
+            answer = declined or compose(
+                question, language, hits, self.policy, self._terms(question)
+            )
             yield from _chunks(answer.text)
             yield answer
             return
         yield from self._stream_llm(question, language, hits, history or [])
+
+    def _terms(self, question: str) -> list[str] | None:
+        """The question's words translated into the documents' language, when it is in
+        the other one (None: the question's own words serve)."""
+        script = self.retriever.data.manifest.script
+        if same_language(detect_language(question), script):
+            return None
+        return self.retriever.query_terms(question, same_language=False)
 
     # ------------------------------------------------------------------ abstention
 
@@ -199,7 +211,7 @@ class Assistant:
                 yield delta
         except LLMError as exc:
             logger.warning("LLM failed, answering from the documents: %s", exc)
-            fallback = compose(question, language, hits, self.policy)
+            fallback = compose(question, language, hits, self.policy, self._terms(question))
             notice = FALLBACK[language].format(reason=str(exc))
             if parts:
                 yield "\n\n"
@@ -251,13 +263,19 @@ def declined(language: Language, related: list[Passage]) -> Answer:
     return Answer(text=text, citations=[], abstained=True, language=language, related=related)
 
 
-def compose(question: str, language: Language, hits: list[Hit], policy: AnswerPolicy) -> Answer:
+def compose(
+    question: str,
+    language: Language,
+    hits: list[Hit],
+    policy: AnswerPolicy,
+    terms: Sequence[str] | None = None,
+) -> Answer:
     """The default answer: the best sentences, quoted, each with its citation marker.
 
     It declines when the question asks for a kind of answer (a date, a number, a place)
     that none of those sentences holds.
     """
-    picked = pick_sentences(question, hits, policy)
+    picked = pick_sentences(question, hits, policy, terms)
     if not picked:
         return declined(language, [])
     kind = asked_kind(question)
@@ -287,15 +305,17 @@ def compose(question: str, language: Language, hits: list[Hit], policy: AnswerPo
 
 
 def pick_sentences(
-    question: str, hits: list[Hit], policy: AnswerPolicy
+    question: str, hits: list[Hit], policy: AnswerPolicy, terms: Sequence[str] | None = None
 ) -> list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]]:
     """The sentences that best answer ``question``: (hit, sentence span, list-item spans).
 
     A sentence scores its cosine with the question, plus a bonus for the question's
-    words it contains and one for holding the kind of answer asked for (a date for
-    "when"), minus a little for each rank its passage is below the first.
+    words it contains (``terms``: the question's words translated into the documents'
+    language, when it is in the other one) and one for holding the kind of answer asked
+    for (a date for "when"), minus a little for each rank its passage is below the first.
     """
-    terms = set(tokenize(question))
+    words = set(tokenize(question) if terms is None else terms)
+    overlap_weight = policy.overlap_weight if terms is None else policy.translated_overlap_weight
     wants_list = bool(_LIST_QUESTION.search(question))
     kind = asked_kind(question)
     scored: list[tuple[float, int, int]] = []  # (score, hit index, sentence index)
@@ -304,8 +324,8 @@ def pick_sentences(
             if s_i >= len(hit.sentence_scores):
                 break
             sentence = hit.chunk.text[a:b]
-            overlap = _overlap(terms, sentence)
-            score = hit.sentence_scores[s_i] + 0.05 * overlap - 0.01 * h_i
+            overlap = _overlap(words, sentence)
+            score = hit.sentence_scores[s_i] + overlap_weight * overlap - 0.01 * h_i
             if kind and holds(sentence, kind):
                 score += policy.kind_bonus
             if _is_heading(hit, sentence):
