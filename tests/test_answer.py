@@ -106,6 +106,16 @@ def test_english_question_gets_english_framing(assistant, real_original) -> None
     _check_grounded(answer, real_original)
 
 
+def test_english_question_quotes_the_sentence_with_its_translated_words(
+    assistant, real_original
+) -> None:
+    # the sentence naming the Moscone Center holds 領袖會議 ("leaders' meeting"); a
+    # neighbour about another forum is as close to the question in embedding space
+    answer = assistant.ask("Where is the leaders' meeting?", history=[])
+    assert "莫斯科康" in answer.text
+    _check_grounded(answer, real_original)
+
+
 def test_simplified_question_quotes_in_simplified_and_cites_the_original(
     assistant, real_original
 ) -> None:
