@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from rag import grounding
 from rag.answer_types import asked_kind, holds
-from rag.language import Language, detect_language, same_language, to_simplified
+from rag.language import Language, detect_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
 from rag.retriever import Hit, Retriever, is_about_the_document
@@ -84,9 +84,8 @@ class AnswerPolicy:
     """When to answer and how much to quote (calibrated with ``rag eval``)."""
 
     k: int = 5  # passages retrieved
-    # A question is declined when its best sentence cosine is under the floor for its
-    # language pair: e5 similarities run higher within Chinese than within English,
-    # and lower across languages.
+    # A question is declined when no retrieved sentence reaches the cosine floor for
+    # the language pair of question and passage.
     floor: float = 0.835  # Chinese question, Chinese documents
     english_floor: float = 0.79  # English question, English documents
     cross_lingual_floor: float = 0.765  # e.g. English question, Chinese documents
@@ -151,21 +150,15 @@ class Assistant:
             hits = self.retriever.rescore(hits, question)
         declined = self._decline(question, query, hits, language)
         if declined is not None or self.llm is None:
-            answer = declined or compose(
-                question, language, hits, self.policy, self._terms(question)
-            )
+            answer = declined or self._compose(question, language, hits)
             yield from _chunks(answer.text)
             yield answer
             return
         yield from self._stream_llm(question, language, hits, history or [])
 
-    def _terms(self, question: str) -> list[str] | None:
-        """The question's words translated into the documents' language, when it is in
-        the other one (None: the question's own words serve)."""
-        script = self.retriever.data.manifest.script
-        if same_language(detect_language(question), script):
-            return None
-        return self.retriever.query_terms(question, same_language=False)
+    def _compose(self, question: str, language: Language, hits: list[Hit]) -> Answer:
+        translated = self.retriever.translated_terms(question)
+        return compose(question, language, hits, self.policy, translated)
 
     # ------------------------------------------------------------------ abstention
 
@@ -174,27 +167,34 @@ class Assistant:
     ) -> Answer | None:
         """An abstention when the documents do not answer, else None."""
         p = self.policy
-        script = self.retriever.data.manifest.script
-        if not same_language(language, script):
-            floor = p.cross_lingual_floor
-        else:
-            floor = p.english_floor if language == "en" else p.floor
-        best = max((h.sentence for h in hits), default=-1.0)
+        # each hit against the floor of its language pair: e5 similarities run higher
+        # within Chinese than within English, and lower across languages
+        margins = [h.sentence - self._floor(language, h) for h in hits]
+        best = max(range(len(hits)), key=margins.__getitem__, default=None)
         about_document = is_about_the_document(query)
         reason = ""
-        if best < floor and not about_document:
-            reason = f"best sentence similarity {best:.3f} < {floor:.3f}"
+        if (best is None or margins[best] < 0) and not about_document:
+            reason = "no sentence clears the similarity floor"
+            if best is not None:
+                floor = self._floor(language, hits[best])
+                reason = f"best sentence similarity {hits[best].sentence:.3f} < {floor:.3f}"
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
-        elif language != "en" and same_language(language, script) and not about_document:
+        elif language != "en" and self.retriever.languages == {"zh"} and not about_document:
             text, glossary = self.retriever.searchable_text, self.retriever.data.glossary
             if missing := grounding.ungrounded(question, text, glossary):
                 reason = f"never mentioned in the documents: {', '.join(missing)}"
         if not reason:
             return None
         logger.info("declining %r: %s", question, reason)
-        related = [h.passage for h in hits[:2] if h.sentence >= floor - p.related_margin]
+        related = [h.passage for h, m in zip(hits[:2], margins) if m >= -p.related_margin]
         return declined(language, related)
+
+    def _floor(self, language: Language, hit: Hit) -> float:
+        p = self.policy
+        if hit.chinese != (language != "en"):
+            return p.cross_lingual_floor  # e.g. an English question, a Chinese passage
+        return p.english_floor if language == "en" else p.floor
 
     # ------------------------------------------------------------------ LLM
 
@@ -211,7 +211,7 @@ class Assistant:
                 yield delta
         except LLMError as exc:
             logger.warning("LLM failed, answering from the documents: %s", exc)
-            fallback = compose(question, language, hits, self.policy, self._terms(question))
+            fallback = self._compose(question, language, hits)
             notice = FALLBACK[language].format(reason=str(exc))
             if parts:
                 yield "\n\n"
@@ -268,14 +268,14 @@ def compose(
     language: Language,
     hits: list[Hit],
     policy: AnswerPolicy,
-    terms: Sequence[str] | None = None,
+    translated: Sequence[str] = (),
 ) -> Answer:
     """The default answer: the best sentences, quoted, each with its citation marker.
 
     It declines when the question asks for a kind of answer (a date, a number, a place)
     that none of those sentences holds.
     """
-    picked = pick_sentences(question, hits, policy, terms)
+    picked = pick_sentences(question, hits, policy, translated)
     if not picked:
         return declined(language, [])
     kind = asked_kind(question)
@@ -305,21 +305,25 @@ def compose(
 
 
 def pick_sentences(
-    question: str, hits: list[Hit], policy: AnswerPolicy, terms: Sequence[str] | None = None
+    question: str, hits: list[Hit], policy: AnswerPolicy, translated: Sequence[str] = ()
 ) -> list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]]:
     """The sentences that best answer ``question``: (hit, sentence span, list-item spans).
 
     A sentence scores its cosine with the question, plus a bonus for the question's
-    words it contains (``terms``: the question's words translated into the documents'
-    language, when it is in the other one) and one for holding the kind of answer asked
-    for (a date for "when"), minus a little for each rank its passage is below the first.
+    words it contains (in a passage in the other language, the question's ``translated``
+    words) and one for holding the kind of answer asked for (a date for "when"), minus a
+    little for each rank its passage is below the first.
     """
-    words = set(tokenize(question) if terms is None else terms)
-    overlap_weight = policy.overlap_weight if terms is None else policy.translated_overlap_weight
+    chinese_question = detect_language(question) != "en"
+    own, other = set(tokenize(question)), set(translated)
     wants_list = bool(_LIST_QUESTION.search(question))
     kind = asked_kind(question)
     scored: list[tuple[float, int, int]] = []  # (score, hit index, sentence index)
     for h_i, hit in enumerate(hits[:3]):
+        if hit.chinese == chinese_question:
+            words, overlap_weight = own, policy.overlap_weight
+        else:
+            words, overlap_weight = other, policy.translated_overlap_weight
         for s_i, (a, b) in enumerate(hit.chunk.sentences):
             if s_i >= len(hit.sentence_scores):
                 break

@@ -50,11 +50,22 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
 
 _NUMERAL = r"(?:\d+(?:[.,]\d+)?|[一二兩两三四五六七八九十百千萬万億亿]+)"
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_WORDS = (  # English numbers in words: "forty-two", "6 million"
+    r"(?:\d+(?:[.,]\d+)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)(?:-\w+)?)"
+    r"(?:\s+(?:hundred|thousand|million|billion))?"
+)
 _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
     "money": re.compile(
-        rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d|\b\d+\s*(?:dollars|USD)\b"
+        rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d"
+        rf"|\b{_WORDS}\s+(?:dollars|euros|pounds|yuan|yen|USD)\b",
+        re.I,
     ),
-    "people": re.compile(rf"{_NUMERAL}\s*(?:人|名|位)|\b\d+\s*(?:people|participants|delegates)\b"),
+    "people": re.compile(
+        rf"{_NUMERAL}\s*(?:人|名|位)|\b{_WORDS}\s+(?:\w+\s+)?(?:people|participants|delegates"
+        r"|members|farmers|attendees|visitors)\b",
+        re.I,
+    ),
     "year": re.compile(r"(?:19|20)\d\d\s*年|\b(?:19|20)\d\d\b"),
     "date": re.compile(
         rf"{_NUMERAL}\s*(?:月|日|號|号|週|周|星期|天)|\b(?:{_MONTHS})\b"
@@ -64,6 +75,8 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
     "count": re.compile(
         r"\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
         r"|[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
+        rf"|\b{_WORDS}\b",
+        re.I,
     ),
     "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),
 }

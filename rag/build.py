@@ -21,7 +21,7 @@ from rag import config
 from rag.chunking import Chunk, chunk_document
 from rag.documents import load_documents
 from rag.embeddings import Embedder, canonical_name, load_embedder
-from rag.language import script_of
+from rag.language import is_chinese, script_of
 from rag.lexical import tokenize
 from rag.store import (
     IndexData,
@@ -160,7 +160,10 @@ def build_index(
             version = previous.version
         else:
             vocabulary = {t for row in terms for t in row}
-            glossary = build_glossary(vocabulary, chinese_documents=bool(manifest.script))
+            chinese = [is_chinese(c.text) for c in chunks]
+            glossary = build_glossary(
+                vocabulary, into_chinese=any(chinese), into_english=not all(chinese)
+            )
             version = save_index(
                 index,
                 IndexData(manifest, chunks, terms, passage_matrix, sentence_matrix, glossary),

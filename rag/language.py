@@ -38,21 +38,20 @@ def to_script(text: str, script: str) -> str:
     return text
 
 
-def detect_language(text: str) -> Language:
-    """``zh-Hant``, ``zh-Hans`` or ``en``: Chinese when Han characters outnumber Latin letters
-    over a third; the script is the one the text changes least under conversion to."""
+def is_chinese(text: str) -> bool:
+    """Is ``text`` Chinese: Han characters, at least a third as many as Latin letters?"""
     han = len(_HAN.findall(text))
-    latin = len(_LATIN.findall(text))
-    if han == 0 or han * 3 < latin:
+    return han > 0 and han * 3 >= len(_LATIN.findall(text))
+
+
+def detect_language(text: str) -> Language:
+    """``zh-Hant``, ``zh-Hans`` or ``en`` (see :func:`is_chinese`); the Chinese script is
+    the one the text changes least under conversion to."""
+    if not is_chinese(text):
         return "en"
     simplified = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)))
     traditional = sum(a != b for a, b in zip(text, _converter("s2t").convert(text)))
     return "zh-Hans" if traditional > simplified else "zh-Hant"
-
-
-def same_language(language: str, script: str) -> bool:
-    """Is a text in ``language`` in the language of documents in ``script`` ("" = not Chinese)?"""
-    return (language == "en") == (script == "")
 
 
 def script_of(texts: list[str]) -> str:

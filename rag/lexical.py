@@ -135,9 +135,14 @@ class BM25:
             out[ids] += qtf * self.idf(term) * tfs * (k1 + 1) / (tfs + self._norm[ids])
         return out
 
-    def top(self, query_terms: Sequence[str], k: int) -> list[tuple[int, float]]:
-        """The ``k`` best ``(doc_index, score)`` pairs with a positive score, best first."""
+    def top(
+        self, query_terms: Sequence[str], k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best ``(doc_index, score)`` pairs with a positive score, best first;
+        only documents where the boolean mask ``allowed`` is true, when given."""
         scores = self.scores(query_terms)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         if k <= 0 or not scores.any():
             return []
         k = min(k, self.n_docs)

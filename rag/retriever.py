@@ -5,9 +5,11 @@ of any one of its sentences, so a question can match the single sentence that an
 it. The question is put in the documents' Chinese script first (a Simplified question
 against Traditional documents matches better once converted). Dense and BM25
 rankings are fused with weighted reciprocal rank fusion,
-``1 / (c + rank_dense) + w / (c + rank_bm25)``. When question and documents are in
-different languages (English over Chinese), BM25 searches for the question's words
-translated into the documents' words (see rag.translation). An image caption
+``1 / (c + rank_dense) + w / (c + rank_bm25)``, with two BM25 votes: the question's own
+words over the passages in its language, and its words translated into the other
+language (see rag.translation) over the passages in that one, so an English question
+over Chinese documents, or over a mix of Chinese and English files, is matched by words
+on both sides. An image caption
 ("舊金山莫斯科康會議中心。") ranks below body text that scores as well. Questions about the
 document itself ("who wrote this?", "這篇文章在談什麼？") go to each document's
 opening passage. The settings were tuned on the evaluation set (``rag eval``).
@@ -28,7 +30,7 @@ import numpy as np
 from rag import config
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
-from rag.language import detect_language, same_language, to_script
+from rag.language import detect_language, is_chinese, to_script
 from rag.lexical import BM25, normalise, tokenize
 from rag.store import IndexData, IndexStoreError, load_index
 from rag.translation import translate
@@ -56,6 +58,8 @@ class FusionParams:
     rrf_c: float = 10.0
     lexical_weight: float = 0.5  # BM25 weight when question and documents share a language
     cross_lingual_weight: float = 1.0  # BM25 weight for translated words (English over Chinese)
+    mixed_translated_weight: float = 0.25  # the same when the question's own side matches better
+    cross_lingual_offset: float = 0.06  # how much lower e5 cosines run across languages
     candidates: int = 50
     caption_weight: float = 0.5  # an image caption ranks below text that scores the same
 
@@ -72,6 +76,7 @@ class Hit:
     best_sentence: int  # index into chunk.sentences of that sentence
     sentence_scores: tuple[float, ...]  # cosine of every sentence, in order
     lexical: float  # BM25 score (0 when no term matched)
+    chinese: bool  # is the passage in Chinese (else English)?
 
 
 class Retriever:
@@ -96,6 +101,7 @@ class Retriever:
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
         self._bm25 = BM25(data.terms)
+        self._chinese = np.array([is_chinese(c.text) for c in data.chunks], dtype=bool)
         first: dict[str, int] = {}
         for i, chunk in enumerate(data.chunks):
             first.setdefault(chunk.source, i)
@@ -153,11 +159,14 @@ class Retriever:
         qvec = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])
         _, passage_ids = self._passages.search(qvec, depth)
         _, sentence_ids = self._sentences.search(qvec, min(len(self._owner), depth * 3))
-        same = same_language(detect_language(query), self.data.manifest.script)
-        lexical = self._bm25.top(self.query_terms(query, same), depth)
+        own = self._chinese == (detect_language(query) != "en")  # passages in its language
+        own_words = self._bm25.top(tokenize(query), depth, own) if own.any() else []
+        translated = (
+            self._bm25.top(self.translated_terms(query), depth, ~own) if not own.all() else []
+        )
         candidates = {int(i) for i in passage_ids[0] if i >= 0}
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
-        candidates |= {i for i, _ in lexical}
+        candidates |= {i for i, _ in own_words + translated}
         about_document = is_about_the_document(query)
         if about_document:
             candidates |= set(self._openings)
@@ -168,19 +177,25 @@ class Retriever:
         ]
         best_sentence = np.array([s.max() if len(s) else -1.0 for s in sentence_cos])
         dense = passage_cos + np.where(best_sentence > -1, best_sentence, passage_cos)
-        dense_rank = _ranks(dense)
-        lexical_rank = {i: r for r, (i, _) in enumerate(lexical)}
-        weight = f.lexical_weight if same else f.cross_lingual_weight
-        fused = 1.0 / (f.rrf_c + dense_rank + 1)
-        fused += np.array(
-            [weight / (f.rrf_c + lexical_rank[i] + 1) if i in lexical_rank else 0.0 for i in ids]
-        )
+        fused = 1.0 / (f.rrf_c + _ranks(dense) + 1)
+        translated_weight = f.cross_lingual_weight
+        here = own[ids]
+        if here.any() and not here.all():
+            # Cosines run lower across languages: unless the best match in the other
+            # language comes within the offset, the question is about its own side.
+            gap = best_sentence[here].max() - best_sentence[~here].max()
+            if gap >= f.cross_lingual_offset:
+                translated_weight = f.mixed_translated_weight
+        votes = ((own_words, f.lexical_weight), (translated, translated_weight))
+        for ranking, weight in votes:
+            rank = {i: r for r, (i, _) in enumerate(ranking)}
+            fused += np.array([weight / (f.rrf_c + rank[i] + 1) if i in rank else 0.0 for i in ids])
         captions = np.array([self.data.chunks[i].kind == "caption" for i in ids])
         fused = np.where(captions, fused * f.caption_weight, fused)
         if about_document:
             openings = np.isin(ids, self._openings)
             fused[openings] += fused.max()
-        lexical_score = dict(lexical)
+        lexical_score = dict(own_words + translated)  # the two never share a passage
         hits = []
         for j in np.argsort(-fused, kind="stable")[:k]:
             i = int(ids[j])
@@ -196,16 +211,20 @@ class Retriever:
                     best_sentence=int(scores.argmax()) if len(scores) else -1,
                     sentence_scores=tuple(float(x) for x in scores),
                     lexical=lexical_score.get(i, 0.0),
+                    chinese=bool(self._chinese[i]),
                 )
             )
         return hits
 
-    def query_terms(self, query: str, same_language: bool) -> list[str]:
-        """BM25 terms for a query: its own words, or their translations into the
-        documents' language when it is in the other language (see rag.translation)."""
-        if same_language:
-            return tokenize(query)
+    def translated_terms(self, query: str) -> list[str]:
+        """The query's words translated into the other language's words of the documents
+        (English into Chinese or Chinese into English; see rag.translation)."""
         return translate(query, self.data.glossary)
+
+    @functools.cached_property
+    def languages(self) -> frozenset[str]:
+        """The languages of the passages: "zh" (Chinese), "en" (English), or both."""
+        return frozenset("zh" if chinese else "en" for chinese in self._chinese)
 
     def rescore(self, hits: list[Hit], question: str) -> list[Hit]:
         """The same hits with their sentences scored against ``question`` instead.

@@ -97,21 +97,29 @@ def synonyms(word: str, glossary: Glossary) -> set[str]:
     return {w for key in keys for w in glossary.get(key, ())}
 
 
-def build_glossary(vocabulary: Iterable[str], chinese_documents: bool) -> Glossary:
+def build_glossary(
+    vocabulary: Iterable[str], *, into_chinese: bool, into_english: bool
+) -> Glossary:
     """The glossary into ``vocabulary`` (the documents' BM25 terms).
 
-    For Chinese documents it maps English keys to Chinese terms; for English documents,
-    Chinese words to English terms.
+    ``into_chinese`` (there are Chinese documents): English keys to their Chinese terms;
+    ``into_english`` (there are English documents): Chinese words to their English terms.
+    The keys of the two never meet (Latin against Han), so one glossary holds both.
     """
     vocab = set(vocabulary)
-    english = {_singular(w): w for w in vocab if not is_han(w)}  # "leader" -> "leaders"
+    english = {  # the documents' English words by base form: "leader" -> "leaders"
+        base: w for w in vocab if not is_han(w) for base in (_singular(w), *_lemma_candidates(w))
+    }
     glossary: dict[str, set[str]] = {}
-    wanted = vocab.__contains__ if chinese_documents else is_han
+
+    def wanted(headword: str) -> bool:
+        return (into_chinese and headword in vocab) or (into_english and is_han(headword))
+
     for headword, definitions in _entries(wanted):
         for key in _keys(definitions):
-            if chinese_documents:
+            if into_chinese and headword in vocab:
                 glossary.setdefault(key, set()).add(headword)
-            else:
+            if into_english:
                 found = {english[w] for w in key.split() if w in english}
                 if found:
                     glossary.setdefault(headword, set()).update(found)

@@ -9,6 +9,8 @@ import pytest
 import rag
 from tests.conftest import REAL_SEEDS, SEED_NAME
 
+DATA = Path(__file__).parent / "data"
+
 pytestmark = pytest.mark.slow
 
 
@@ -74,3 +76,26 @@ def test_rebuild_with_nothing_changed_is_incremental(real_index: Path) -> None:
     assert report.embedded == 0
     assert report.unchanged == [SEED_NAME]
     assert report.version == before
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> rag.Assistant:
+    """The article together with an English report (tests/data/tea_report.md)."""
+    root = tmp_path_factory.mktemp("mixed")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    (seeds / SEED_NAME).write_bytes((REAL_SEEDS / SEED_NAME).read_bytes())
+    (seeds / "tea_report.md").write_bytes((DATA / "tea_report.md").read_bytes())
+    rag.build_index(seeds, root / "index")
+    return rag.Assistant(rag.Retriever.load(root / "index"), llm=None)
+
+
+def test_a_mixed_collection_answers_each_language_from_its_own_side(mixed: rag.Assistant) -> None:
+    assert mixed.retriever.languages == {"zh", "en"}
+    top = mixed.retriever.search("When did the spring harvest begin?", k=1)[0]
+    assert top.source == "tea_report.md"
+    assert "2 April" in mixed.ask("When did the spring harvest begin?").text
+    top = mixed.retriever.search("APEC經濟領袖會議在哪裡舉行？", k=1)[0]
+    assert top.source == SEED_NAME and "莫斯科康" in top.text
+    answer = mixed.ask("茶農合作社選出誰擔任主席？")  # a Chinese question, an English answer
+    assert not answer.abstained and "Lin Mei-hua" in answer.text

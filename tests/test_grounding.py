@@ -14,7 +14,9 @@ TEXT = normalise("\n".join(PASSAGES))
 
 
 def glossary() -> dict[str, list[str]]:
-    return build_glossary({t for p in PASSAGES for t in tokenize(p)}, chinese_documents=True)
+    return build_glossary(
+        {t for p in PASSAGES for t in tokenize(p)}, into_chinese=True, into_english=False
+    )
 
 
 def test_specific_nouns_leave_out_question_and_everyday_words() -> None:

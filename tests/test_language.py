@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.language import detect_language, script_of, to_script, to_simplified, to_traditional
+from rag.language import (
+    detect_language,
+    is_chinese,
+    script_of,
+    to_script,
+    to_simplified,
+    to_traditional,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +62,10 @@ def test_script_of() -> None:
     assert script_of(["会议在旧金山举行。", "領袖"]) == "zh-Hans"
     assert script_of(["Green tea.", "Hillsides."]) == ""
     assert script_of([]) == ""
+
+
+def test_is_chinese() -> None:
+    assert is_chinese("專業部長會議(Sectoral Ministerial Meetings)涵蓋教育、能源等議題。")
+    assert not is_chinese("The spring harvest began on 2 April.")
+    assert not is_chinese("Oolong (烏龍) made up about 70 percent of the harvest.")
+    assert not is_chinese("")

