@@ -39,7 +39,7 @@ from rag.chunking import Chunk
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: glossary headwords normalised like the documents
+FORMAT_VERSION = 2  # 2: glossary headwords normalised like the documents, both directions
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
