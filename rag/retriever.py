@@ -9,10 +9,10 @@ rankings are fused with weighted reciprocal rank fusion,
 words over the passages in its language, and its words translated into the other
 language (see rag.translation) over the passages in that one, so an English question
 over Chinese documents, or over a mix of Chinese and English files, is matched by words
-on both sides. An image caption
-("舊金山莫斯科康會議中心。") ranks below body text that scores as well. Questions about the
-document itself ("who wrote this?", "這篇文章在談什麼？") go to each document's
-opening passage. The settings were tuned on the evaluation set (``rag eval``).
+on both sides. An image caption ("舊金山莫斯科康會議中心。") ranks below body text that
+scores as well. Questions about the document itself ("who wrote this?",
+"這篇文章在談什麼？") go to each document's opening passage. The settings were tuned on
+the evaluation set (``rag eval``).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ class FusionParams:
     """Fusion settings; the defaults are the best found with ``rag eval``."""
 
     rrf_c: float = 10.0
-    lexical_weight: float = 0.5  # BM25 weight when question and documents share a language
-    cross_lingual_weight: float = 1.0  # BM25 weight for translated words (English over Chinese)
+    lexical_weight: float = 0.5  # BM25 vote of the question's words, passages in its language
+    cross_lingual_weight: float = 1.0  # BM25 vote of its translated words, the other language
     mixed_translated_weight: float = 0.25  # the same when the question's own side matches better
     cross_lingual_offset: float = 0.06  # how much lower e5 cosines run across languages
     candidates: int = 50

