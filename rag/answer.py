@@ -318,7 +318,7 @@ def pick_sentences(
     own, other = set(tokenize(question)), set(translated)
     wants_list = bool(_LIST_QUESTION.search(question))
     kind = asked_kind(question)
-    scored: list[tuple[float, int, int]] = []  # (score, hit index, sentence index)
+    scored: list[tuple[float, int, int, float]] = []  # (score, hit, sentence, overlap)
     for h_i, hit in enumerate(hits[:3]):
         if hit.chinese == chinese_question:
             words, overlap_weight = own, policy.overlap_weight
@@ -334,7 +334,7 @@ def pick_sentences(
                 score += policy.kind_bonus
             if _is_heading(hit, sentence):
                 score -= 0.03
-            scored.append((score, h_i, s_i))
+            scored.append((score, h_i, s_i, overlap))
     if not scored:
         return []
     scored.sort(key=lambda x: -x[0])
@@ -342,11 +342,11 @@ def pick_sentences(
     picked: list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]] = []
     used: set[tuple[int, int]] = set()
     total = 0
-    for score, h_i, s_i in scored:
+    for score, h_i, s_i, overlap in scored:
         if len(picked) >= policy.max_sentences or (picked and score < best - policy.sentence_gap):
             break
-        if (h_i, s_i) in used:
-            continue
+        if (h_i, s_i) in used or (picked and scored[0][3] > 0 and overlap == 0):
+            continue  # a further sentence must share a word with the question, as the first does
         hit = hits[h_i]
         a, b = hit.chunk.sentences[s_i]
         items = (
