@@ -312,7 +312,8 @@ def pick_sentences(
     A sentence scores its cosine with the question, plus a bonus for the question's
     words it contains (in a passage in the other language, the question's ``translated``
     words) and one for holding the kind of answer asked for (a date for "when"), minus a
-    little for each rank its passage is below the first.
+    little for each rank its passage is below the first. Up to three sentences close to
+    the best are quoted; when the best shares a word with the question, so must the rest.
     """
     chinese_question = detect_language(question) != "en"
     own, other = set(tokenize(question)), set(translated)
