@@ -251,8 +251,8 @@ def retrieval_query(question: str, history: History) -> str:
 
 def _missing_specifics(query: str, retriever: Retriever) -> list[str]:
     """Numbers (years, counts) the question names that appear nowhere in the documents."""
-    corpus = retriever.corpus_text
-    return [n for n in dict.fromkeys(_NUMBER.findall(query)) if len(n) >= 2 and n not in corpus]
+    text = retriever.searchable_text
+    return [n for n in dict.fromkeys(_NUMBER.findall(query)) if len(n) >= 2 and n not in text]
 
 
 def declined(language: Language, related: list[Passage]) -> Answer:

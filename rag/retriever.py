@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -131,13 +130,9 @@ class Retriever:
         return len(self.data.chunks)
 
     @functools.cached_property
-    def corpus_text(self) -> str:
-        """All passage text, NFKC-normalised: for checking that a name or number occurs."""
-        return unicodedata.normalize("NFKC", "\n".join(c.text for c in self.data.chunks))
-
-    @functools.cached_property
     def searchable_text(self) -> str:
-        """Sections and passages in the form BM25 sees them (one script, lower case)."""
+        """Sections and passages in the form BM25 sees them (NFKC, one script, lower case):
+        for checking that a word, name or number occurs anywhere in the documents."""
         return normalise("\n".join(f"{c.section}\n{c.text}" for c in self.data.chunks))
 
     def search(self, query: str, k: int = 5) -> list[Passage]:

@@ -206,15 +206,8 @@ def create_app(
             concurrency_limit=CONCURRENCY,
             concurrency_id="answer",
         )
-        clear.click(
-            reset_page,
-            None,
-            [chatbot, sources, conversation, textbox],
-            cancels=[ask, example],
-            api_visibility="private",
-            queue=False,
-        )
-        chatbot.clear(
+        gr.on(
+            [clear.click, chatbot.clear],
             reset_page,
             None,
             [chatbot, sources, conversation, textbox],
