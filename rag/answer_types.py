@@ -50,11 +50,12 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
 
 _NUMERAL = r"(?:\d+(?:[.,]\d+)?|[一二兩两三四五六七八九十百千萬万億亿]+)"
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_WORDS = (  # English numbers in words: "forty-two", "6 million"
-    r"(?:\d+(?:[.,]\d+)?|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-    r"|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)(?:-\w+)?)"
+_NUMBER_WORDS = (  # English numbers in words: "forty-two", "six million"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)(?:-\w+)?"
     r"(?:\s+(?:hundred|thousand|million|billion))?"
 )
+_WORDS = rf"(?:\d+(?:[.,]\d+)?(?:\s+(?:hundred|thousand|million|billion))?|{_NUMBER_WORDS})"
 _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
     "money": re.compile(
         rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d"
@@ -72,10 +73,11 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         r"|\b\d+\s*(?:days?|weeks?|months?)\b",
         re.I,
     ),
-    "count": re.compile(
-        r"\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
-        r"|[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
-        rf"|\b{_WORDS}\b",
+    "count": re.compile(  # not a year ("2023 APEC…"), nor part of a name ("SOM3")
+        r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
+        r"|(?<![第一二兩两三四五六七八九十百千萬万億亿])"  # nor an ordinal ("第三次")
+        r"[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
+        rf"|\b{_NUMBER_WORDS}\b",
         re.I,
     ),
     "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),

@@ -41,7 +41,11 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "date", False),
         ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "year", True),
         ("舉行超過40場技術會議。", "count", True),
-        ("2023年APEC第三次資深官員大會。", "count", True),  # 第三次
+        ("2023年APEC第三次資深官員大會。", "count", False),  # an ordinal is no count
+        ("(the third Senior Officials' Meeting, SOM3)", "count", False),  # nor a name
+        ("「2023 APEC多方利害關係人論壇」", "count", False),  # nor a year
+        ("發展4項主要原則。", "count", True),
+        ("about twelve economies", "count", True),
         ("2023年於西雅圖召開。", "count", False),  # a year is no count
         ("西雅圖是美國最具活力的科技中心之一。", "count", False),  # 之一 is no count
         ("「灣區議程」著重於下列六大領域。", "count", True),
