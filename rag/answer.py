@@ -31,6 +31,7 @@ Event = str | Answer
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_ACRONYM = re.compile(r"\b[A-Z][A-Z\d]{1,9}\b")
 _LIST_QUESTION = re.compile(
     r"哪些|哪幾|哪几|列出|列舉|列举|有哪|分別|分别|\bwhich\b|\bwhat are\b|\blist\b|\bname the\b",
     re.I,
@@ -250,9 +251,18 @@ def retrieval_query(question: str, history: History) -> str:
 
 
 def _missing_specifics(query: str, retriever: Retriever) -> list[str]:
-    """Numbers (years, counts) the question names that appear nowhere in the documents."""
+    """Numbers (years, counts) and acronyms ("ABAC") the question names that appear
+    nowhere in the documents, an acronym neither as written nor through the glossary
+    ("US" -> 美国)."""
     text = retriever.searchable_text
-    return [n for n in dict.fromkeys(_NUMBER.findall(query)) if len(n) >= 2 and n not in text]
+    missing = [n for n in _NUMBER.findall(query) if len(n) >= 2 and n not in text]
+    if not query.isupper():  # in a question typed in capitals every word looks like one
+        missing += [
+            a
+            for a in _ACRONYM.findall(query)
+            if a.lower() not in text and a.lower() not in retriever.data.glossary
+        ]
+    return list(dict.fromkeys(missing))
 
 
 def declined(language: Language, related: list[Passage]) -> Answer:

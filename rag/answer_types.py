@@ -73,8 +73,8 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         r"|\b\d+\s*(?:days?|weeks?|months?)\b",
         re.I,
     ),
-    "count": re.compile(  # not a year ("2023 APEC…"), nor part of a name ("SOM3")
-        r"(?<![A-Za-z\d.])(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
+    "count": re.compile(  # not a year ("2023 APEC…"), nor in a name ("SOM3", "COVID-19")
+        r"(?<![A-Za-z\d.])(?<![A-Za-z]-)(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
         r"|(?<![第一二兩两三四五六七八九十百千萬万億亿])"  # nor an ordinal ("第三次")
         r"[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
         rf"|\b{_NUMBER_WORDS}\b",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,6 +12,7 @@ from rag.answer import (
     LEAD_IN,
     NOT_COVERED,
     Assistant,
+    _missing_specifics,
     llm_messages,
     markers_consistent,
     resolve_markers,
@@ -28,6 +30,17 @@ def _passage(n: int, text: str = "text") -> Passage:
 
 
 # ---------------------------------------------------------------- pure helpers
+
+
+def test_missing_specifics_are_numbers_and_acronyms_the_documents_never_name() -> None:
+    retriever = SimpleNamespace(
+        searchable_text="2023年apec第三次资深官员会议(som3)于西雅图召开,美国主办",
+        data=SimpleNamespace(glossary={"us": ["美国"]}),
+    )
+    assert _missing_specifics("Who hosts APEC in 2024?", retriever) == ["2024"]
+    assert _missing_specifics("What did ABAC and the US say at SOM3?", retriever) == ["ABAC"]
+    assert _missing_specifics("WHAT DID ABAC SAY?", retriever) == []  # all capitals
+    assert _missing_specifics("SOM3在2023年哪裡召開？", retriever) == []
 
 
 def test_resolve_markers_drops_invalid_and_renumbers_by_first_use() -> None:
@@ -151,6 +164,8 @@ def test_list_question_gets_the_whole_list(assistant) -> None:
         ("Who hosts APEC in 2024?", "en"),
         ("APEC秘书处设在哪里？", "zh-Hans"),  # on topic, but no passage names a secretariat
         ("11月舊金山領袖會議最後發表了什麼宣言？", "zh-Hant"),
+        ("What has ABAC recommended to the leaders?", "en"),  # an acronym never mentioned
+        ("第三次資深官員會議有幾個經濟體派代表到西雅圖？", "zh-Hant"),  # 第三次, SOM3: no count
     ],
 )
 def test_unanswerable_questions_are_declined_in_their_language(

@@ -43,6 +43,7 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("舉行超過40場技術會議。", "count", True),
         ("2023年APEC第三次資深官員大會。", "count", False),  # an ordinal is no count
         ("(the third Senior Officials' Meeting, SOM3)", "count", False),  # nor a name
+        ("因應未來如COVID-19等大規模疫情", "count", False),
         ("「2023 APEC多方利害關係人論壇」", "count", False),  # nor a year
         ("發展4項主要原則。", "count", True),
         ("about twelve economies", "count", True),
