@@ -84,6 +84,14 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
 }
 
 
+# A name: a short quoted title with no clause punctuation, or bracketed words that start
+# with capitals ("(2023 APEC Multistakeholder Forum)", not "(held in 1989)" or "(1989)").
+_NAME = re.compile(
+    r"[「『“\"][^「」『』“”\"，。！？,.!?]{1,40}[」』”\"]"
+    r"|[(（](?=[^()（）]*[A-Z])(?:[\dA-Z][\w.&'’-]*[\s,]*)+[)）]"
+)
+
+
 def asked_kind(question: str) -> AnswerKind | None:
     """The kind of answer ``question`` asks for: a sum of money, a number of people, a
     year, a date or duration, another count, or a place; None for any other question."""
@@ -94,7 +102,13 @@ def asked_kind(question: str) -> AnswerKind | None:
 
 
 def holds(sentence: str, kind: AnswerKind) -> bool:
-    """Does ``sentence`` hold an expression of that kind (a sum, a date, a place, …)?"""
+    """Does ``sentence`` hold an expression of that kind (a sum, a date, a place, …)?
+
+    A number inside a quoted or bracketed name («「2023 APEC多方利害關係人論壇」»)
+    is part of the name: it says nothing about when, how many or how much.
+    """
+    if kind != "place":
+        sentence = _NAME.sub(" ", sentence)
     if _HOLDS[kind].search(sentence):
         return True
     if kind == "place":  # a place name, as jieba tags them (西雅图, 旧金山)

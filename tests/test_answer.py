@@ -165,6 +165,7 @@ def test_list_question_gets_the_whole_list(assistant) -> None:
         ("APEC秘书处设在哪里？", "zh-Hans"),  # on topic, but no passage names a secretariat
         ("11月舊金山領袖會議最後發表了什麼宣言？", "zh-Hant"),
         ("What has ABAC recommended to the leaders?", "en"),  # an acronym never mentioned
+        ("APEC是哪一年创立的？", "zh-Hans"),  # the only year nearby is in a forum's name
         ("第三次資深官員會議有幾個經濟體派代表到西雅圖？", "zh-Hant"),  # 第三次, SOM3: no count
     ],
 )

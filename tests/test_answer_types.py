@@ -39,12 +39,16 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("本次資深官員會議持續逾三週進行。", "date", True),
         ("The summit runs from November 14 to 16.", "date", True),
         ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "date", False),
-        ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "year", True),
+        # a number in a quoted or bracketed name is part of the name
+        ("美國將在舊金山舉辦「2023 APEC多方利害關係人論壇」。", "year", False),
+        ("the forum (2023 APEC Multistakeholder Forum) opens", "year", False),
+        ("APEC was founded in Canberra (1989).", "year", True),
+        ("他表示：「論壇將於2023年舉行，歡迎參加」", "year", True),  # a quote, not a name
         ("舉行超過40場技術會議。", "count", True),
         ("2023年APEC第三次資深官員大會。", "count", False),  # an ordinal is no count
         ("(the third Senior Officials' Meeting, SOM3)", "count", False),  # nor a name
         ("因應未來如COVID-19等大規模疫情", "count", False),
-        ("「2023 APEC多方利害關係人論壇」", "count", False),  # nor a year
+        ("2023 APEC Multistakeholder Forum", "count", False),  # nor a year
         ("發展4項主要原則。", "count", True),
         ("about twelve economies", "count", True),
         ("2023年於西雅圖召開。", "count", False),  # a year is no count
