@@ -43,7 +43,9 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
     ),
     "place": re.compile(
         r"哪裡|哪里|在哪|哪兒|哪儿|哪[個个座]?(?:城市|州|國家|国家|地方|場地|场地|地點|地点)"
-        r"|\bwhere\b|\b(?:which|what)\s+(?:city|state|country|venue|place|location)\b",
+        r"|哪(?:些|[幾几一]?[個个])?(?:會員)?(?:經濟體|经济体)"  # economies are named by place
+        r"|\bwhere\b|\b(?:which|what)\s+(?:city|state|country|countries|econom(?:y|ies)"
+        r"|venue|place|location)\b",
         re.I,
     ),
 }

@@ -23,7 +23,9 @@ from rag.answer_types import asked_kind, holds
         ("領袖會議在哪裡舉行？", "place"),
         ("SOM1是在哪个城市召开的？", "place"),
         ("Where will the CEO Summit be held?", "place"),
-        ("是哪幾個經濟體反對這個目標？", None),  # "which ones", not "how many"
+        ("是哪幾個經濟體反對這個目標？", "place"),  # named by place, not "how many"
+        ("Which economy will host APEC next year?", "place"),
+        ("APEC有幾個會員經濟體？", "count"),
         ("糧食安全部長會議通過了什麼原則？", None),
         ("Who wrote this article?", None),
     ],
