@@ -32,6 +32,10 @@ Event = str | Answer
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z\d]{1,9}\b")
+_SERIES = re.compile(  # a numbered name: SOM1, 第三次, 第2屆 as (prefix, number, suffix)
+    r"(?<![A-Za-z])([A-Za-z]{2,})(\d{1,2})()(?!\d)"
+    r"|(第)([一二三四五六七八九十\d]{1,3})([次屆届])"
+)
 _LIST_QUESTION = re.compile(
     r"哪些|哪幾|哪几|列出|列舉|列举|有哪|分別|分别|\bwhich\b|\bwhat are\b|\blist\b|\bname the\b",
     re.I,
@@ -265,6 +269,32 @@ def _missing_specifics(query: str, retriever: Retriever) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
+def another_of_series(question: str, quoted: str) -> str | None:
+    """A numbered name in ``quoted`` of the same series as one in ``question`` when the
+    question's own is missing there: the sentences that would answer "SOM1是在哪个城市
+    召开的？" are about SOM3 (or 第三次 for 第一次), so they do not answer it."""
+    for match in _SERIES.finditer(question):
+        prefix, number, suffix = (g for g in match.groups() if g is not None)
+        lead = r"(?<![A-Za-z])" if prefix.isascii() else ""
+        series = re.compile(rf"{lead}{re.escape(prefix)}(\w+?){re.escape(suffix)}", re.I)
+        numbers = {_number_value(n): n for n in series.findall(quoted)}
+        if numbers and _number_value(number) not in numbers:
+            return f"{prefix}{next(iter(numbers.values()))}{suffix}"
+    return None
+
+
+def _number_value(number: str) -> str:
+    """A number of a series as digits: "三" and "3" are the same, so are "十二" and "12"."""
+    digits = "一二三四五六七八九"
+    if not number or number.isascii():
+        return number.lower()
+    if "十" not in number:
+        return "".join(str(digits.index(c) + 1) if c in digits else c for c in number)
+    tens, _, ones = number.partition("十")
+    value = (digits.index(tens) + 1 if tens in digits and tens else 1) * 10
+    return str(value + (digits.index(ones) + 1 if ones and ones in digits else 0))
+
+
 def declined(language: Language, related: list[Passage]) -> Answer:
     """The answer that says the documents don't cover the question, offering ``related``."""
     text = NOT_COVERED[language]
@@ -283,7 +313,8 @@ def compose(
     """The default answer: the best sentences, quoted, each with its citation marker.
 
     It declines when the question asks for a kind of answer (a date, a number, a place)
-    that none of those sentences holds.
+    that none of those sentences holds, or when they are about another of a numbered
+    series than the question (SOM3 for SOM1).
     """
     picked = pick_sentences(question, hits, policy, translated)
     if not picked:
@@ -291,6 +322,10 @@ def compose(
     kind = asked_kind(question)
     if kind and not any(holds(h.chunk.text[a:b], kind) for h, (a, b), _ in picked):
         logger.info("declining %r: no %s in the sentences that would answer it", question, kind)
+        return declined(language, [h.passage for h in hits[:2]])
+    quoted = " ".join(h.chunk.text[a:b] for h, (a, b), _ in picked)
+    if other := another_of_series(question, quoted):
+        logger.info("declining %r: the sentences to quote are about %s", question, other)
         return declined(language, [h.passage for h in hits[:2]])
     numbers: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
