@@ -320,11 +320,11 @@ def compose(
     if not picked:
         return declined(language, [])
     kind = asked_kind(question)
-    if kind and not any(holds(h.chunk.text[a:b], kind) for h, (a, b), _ in picked):
+    quotes = [_joined(h, [span, *items]) for h, span, items in picked]
+    if kind and not any(holds(quote, kind) for quote in quotes):
         logger.info("declining %r: no %s in the sentences that would answer it", question, kind)
         return declined(language, [h.passage for h in hits[:2]])
-    quoted = " ".join(h.chunk.text[a:b] for h, (a, b), _ in picked)
-    if other := another_of_series(question, quoted):
+    if other := another_of_series(question, " ".join(quotes)):
         logger.info("declining %r: the sentences to quote are about %s", question, other)
         return declined(language, [h.passage for h in hits[:2]])
     numbers: dict[str, int] = {}
@@ -376,7 +376,7 @@ def pick_sentences(
             sentence = hit.chunk.text[a:b]
             overlap = _overlap(words, sentence)
             score = hit.sentence_scores[s_i] + overlap_weight * overlap - 0.01 * h_i
-            if kind and holds(sentence, kind):
+            if kind and holds(_with_items(hit, s_i), kind):
                 score += policy.kind_bonus
             if _is_heading(hit, sentence):
                 score -= 0.03
@@ -423,6 +423,15 @@ def _list_items(hit: Hit, s_i: int) -> list[tuple[int, int]]:
             break
         items.append((x, y))
     return items
+
+
+def _with_items(hit: Hit, s_i: int) -> str:
+    """Sentence ``s_i`` of the hit, with the list lines that follow it if it leads in to one."""
+    return _joined(hit, [hit.chunk.sentences[s_i], *_list_items(hit, s_i)])
+
+
+def _joined(hit: Hit, spans: Sequence[tuple[int, int]]) -> str:
+    return "\n".join(hit.chunk.text[a:b] for a, b in spans)
 
 
 def _is_heading(hit: Hit, sentence: str) -> bool:

@@ -1,9 +1,10 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
 "When", "how many" and "where" questions ask for a date, a count or a place ("how
-much money", "how many people" and "which year" for a sum, a head count, a year). A
-sentence that answers one holds such an expression: "將於11月15日至17日", "超過40場",
-"於舊金山的莫斯科康會議中心". The answerer prefers sentences that hold the kind of
+much money", "how many people" and "which year" for a sum, a head count, a year); a
+question that names a number of things ("哪六個", "the three priorities") asks for a
+list of them. A sentence that answers one holds such an expression: "將於11月15日至17日",
+"超過40場", "於舊金山的莫斯科康會議中心", or lists things. The answerer prefers sentences that hold the kind of
 answer asked for, and declines when none of the sentences it would quote does: a
 passage about the food security ministers' meeting that gives no date does not
 answer "糧食安全部長會議是哪一天召開的？".
@@ -16,7 +17,7 @@ from typing import Literal
 
 from rag.lexical import tag
 
-AnswerKind = Literal["money", "people", "year", "date", "count", "place"]
+AnswerKind = Literal["money", "people", "year", "date", "count", "place", "items"]
 
 # Checked in this order: the first kind a question matches is the one it asks for.
 _ASKS: dict[AnswerKind, re.Pattern[str]] = {
@@ -46,6 +47,11 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         r"|哪(?:些|[幾几一]?[個个])?(?:會員)?(?:經濟體|经济体)"  # economies are named by place
         r"|\bwhere\b|\b(?:which|what)\s+(?:city|state|country|countries|econom(?:y|ies)"
         r"|venue|place|location)\b",
+        re.I,
+    ),
+    "items": re.compile(  # "哪六個", "三大優先領域是什麼", "the six focus areas"
+        r"(?:[2-9]|[二兩两三四五六七八九十])\s*(?:大|項|项|個|个|份|條|条|種|种)"
+        r"|\b(?:two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]",
         re.I,
     ),
 }
@@ -94,6 +100,15 @@ _NAME = re.compile(
 )
 
 
+def _enumerated(text: str) -> int:
+    """How many things ``text`` lists: lines, quoted names, or parts between 、 or commas."""
+    lines = len([line for line in text.splitlines() if line.strip()])
+    quoted = len(re.findall(r"「[^」]+」|“[^”]+”", text))
+    listed = text.count("、") + 1
+    commas = text.count(",") + 1 if re.search(r"\b(?:and|or)\b", text) else 1
+    return max(lines, quoted, listed, commas)
+
+
 def asked_kind(question: str) -> AnswerKind | None:
     """The kind of answer ``question`` asks for: a sum of money, a number of people, a
     year, a date or duration, another count, or a place; None for any other question."""
@@ -109,6 +124,8 @@ def holds(sentence: str, kind: AnswerKind) -> bool:
     A number inside a quoted or bracketed name («「2023 APEC多方利害關係人論壇」»)
     is part of the name: it says nothing about when, how many or how much.
     """
+    if kind == "items":
+        return _enumerated(sentence) >= 2
     if kind != "place":
         sentence = _NAME.sub(" ", sentence)
     if _HOLDS[kind].search(sentence):

@@ -28,6 +28,10 @@ from rag.answer_types import asked_kind, holds
         ("APEC有幾個會員經濟體？", "count"),
         ("糧食安全部長會議通過了什麼原則？", None),
         ("Who wrote this article?", None),
+        ("灣區議程的六大執行領域是哪六個？", "items"),
+        ("糧食安全的4項原則內容分別是什麼？", "items"),
+        ("What are the three priorities of the US APEC year?", "items"),
+        ("糧食安全部長會議通過了哪一份原則文件？", None),  # one thing is no list
     ],
 )
 def test_asked_kind(question: str, kind: str | None) -> None:
@@ -63,6 +67,10 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("於舊金山的莫斯科康會議中心隆重舉行。", "place", True),
         ("The leaders will meet in San Francisco.", "place", True),
         ("經濟體通過了糧食安全原則。", "place", False),
+        ("對應三大優先領域「互連」、「創新」與「包容」。", "items", True),
+        ("著重於下列六大領域的執行工作：\n強化供應鏈韌性\n提升反貪腐成效", "items", True),
+        ("priorities: connectivity, innovation and inclusion", "items", True),
+        ("通過了「糧食安全原則」，發展4項主要原則。", "items", False),
     ],
 )
 def test_holds(sentence: str, kind: str, expected: bool) -> None:
