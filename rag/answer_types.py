@@ -1,13 +1,16 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
 "When", "how many" and "where" questions ask for a date, a count or a place ("how
-much money", "how many people" and "which year" for a sum, a head count, a year); a
-question that names a number of things ("哪六個", "the three priorities") asks for a
-list of them. A sentence that answers one holds such an expression: "將於11月15日至17日",
-"超過40場", "於舊金山的莫斯科康會議中心", or lists things. The answerer prefers sentences that hold the kind of
-answer asked for, and declines when none of the sentences it would quote does: a
-passage about the food security ministers' meeting that gives no date does not
-answer "糧食安全部長會議是哪一天召開的？".
+much money", "how many people" and "which year" for a sum, a head count, a year);
+"what did Biden say" asks for reported words, "what was the outcome" for a decision
+or finding, and a question that names a number of things ("哪六個", "the three
+priorities") for a list of them. A sentence that answers one holds such an
+expression: "將於11月15日至17日", "超過40場", "於舊金山的莫斯科康會議中心", "表示",
+"達成共識", or a list. The answerer prefers sentences that hold the kind of answer
+asked for, and declines when none of the sentences it would quote does: a passage
+about the food security ministers' meeting that gives no date does not answer
+"糧食安全部長會議是哪一天召開的？", and one saying that Biden is to give a speech
+does not say what he said.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from typing import Literal
 
 from rag.lexical import tag
 
-AnswerKind = Literal["money", "people", "year", "date", "count", "place", "items"]
+AnswerKind = Literal[
+    "money", "people", "year", "date", "count", "place", "statement", "outcome", "items"
+]
 
 # Checked in this order: the first kind a question matches is the one it asks for.
 _ASKS: dict[AnswerKind, re.Pattern[str]] = {
@@ -49,6 +54,14 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         r"|venue|place|location)\b",
         re.I,
     ),
+    "statement": re.compile(  # what someone said
+        r"(?<!文章|文件|報告|报告|本文|作者|全文)(?:說|说|講|讲)了?(?:什麼|什么|哪些)"
+        r"|(?:演講|演讲|講話|讲话|致詞|致词)的?(?:內容|内容)"
+        r"|\bwhat (?:did|does|will) (?!(?:the|this) (?:article|document|text|report|author)\b)"
+        r"[\w' ]{1,40}\b(?:say|tell)\b|\bwhat was said\b",
+        re.I,
+    ),
+    "outcome": re.compile(r"結論|结论|\b(?:outcomes?|conclusions?|results? of)\b", re.I),
     "items": re.compile(  # "哪六個", "三大優先領域是什麼", "the six focus areas"
         r"(?:[2-9]|[二兩两三四五六七八九十])\s*(?:大|項|项|個|个|份|條|条|種|种)"
         r"|\b(?:two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]",
@@ -89,6 +102,17 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         re.I,
     ),
     "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),
+    "statement": re.compile(  # reported speech; 演說 (a speech) is not
+        r"表示|指出|強調|强调|宣布|宣佈|提到|呼籲|呼吁|(?<!演)(?:說|说)(?!明)|[：:]\s*[「“\"]"
+        r"|\b(?:said|says|stated|told|announced|noted|stressed|urged|declared)\b",
+        re.I,
+    ),
+    "outcome": re.compile(  # a decision, an agreement, a finding
+        r"通過|通过|達成|达成|產出|产出|發表(?!演)|发表(?!演)|簽署|签署|同意|共識|共识|決定|决定|結論|结论"
+        r"|顯示|显示|\b(?:agreed|adopted|concluded|decided|signed|issued|endorsed|approved"
+        r"|found|showed|resulted)\b",
+        re.I,
+    ),
 }
 
 

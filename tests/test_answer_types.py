@@ -28,6 +28,13 @@ from rag.answer_types import asked_kind, holds
         ("APEC有幾個會員經濟體？", "count"),
         ("糧食安全部長會議通過了什麼原則？", None),
         ("Who wrote this article?", None),
+        ("拜登在高峰會的演講講了什麼？", "statement"),
+        ("What did Biden say in his speech?", "statement"),
+        ("What does the article say about Seattle?", None),  # about the text itself
+        ("這篇文章說了什麼？", None),
+        ("聽說拜登會上台致詞，是哪一個活動？", None),  # which event, not what was said
+        ("What was the outcome of the leaders' meeting?", "outcome"),
+        ("经济政策报告的主要结论是什么？", "outcome"),
         ("灣區議程的六大執行領域是哪六個？", "items"),
         ("糧食安全的4項原則內容分別是什麼？", "items"),
         ("What are the three priorities of the US APEC year?", "items"),
@@ -67,6 +74,12 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("於舊金山的莫斯科康會議中心隆重舉行。", "place", True),
         ("The leaders will meet in San Francisco.", "place", True),
         ("經濟體通過了糧食安全原則。", "place", False),
+        ("拜登預計將出席高峰會發表演說。", "statement", False),  # a speech, not its words
+        ("拜登表示：「供應鏈必須更有韌性。」", "statement", True),
+        ("Biden said supply chains must be resilient.", "statement", True),
+        ("拜登預計將出席高峰會發表演說。", "outcome", False),
+        ("惜該目標未獲所有經濟體的共識。", "outcome", True),
+        ("The ministers adopted four principles.", "outcome", True),
         ("對應三大優先領域「互連」、「創新」與「包容」。", "items", True),
         ("著重於下列六大領域的執行工作：\n強化供應鏈韌性\n提升反貪腐成效", "items", True),
         ("priorities: connectivity, innovation and inclusion", "items", True),
