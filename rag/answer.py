@@ -95,6 +95,9 @@ class AnswerPolicy:
     english_floor: float = 0.79  # English question, English documents
     cross_lingual_floor: float = 0.765  # e.g. English question, Chinese documents
     related_margin: float = 0.03  # passages this close under the floor are offered as related
+    # ... and when an everyday phrase is closer to the question than the best sentence by
+    # more than this (rag.background): "Tell me a joke." is about no document
+    everyday_margin: float = 0.045
     max_sentences: int = 3
     max_chars: int = 320
     sentence_gap: float = 0.015  # extra sentences must score within this of the best
@@ -128,6 +131,7 @@ class Assistant:
         """Load everything answering loads lazily (index, tagger, dictionary), so the
         first question is as quick as the rest."""
         self.retriever.search("APEC", k=1)
+        self.retriever.everyday_similarity("APEC")
         grounding.prepare()
 
     def ask(self, question: str, history: History | None = None) -> Answer:
@@ -183,6 +187,8 @@ class Assistant:
             if best is not None:
                 floor = self._floor(language, hits[best])
                 reason = f"best sentence similarity {hits[best].sentence:.3f} < {floor:.3f}"
+        elif query == question and not about_document and (why := self._elsewhere(question, hits)):
+            reason = why
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
         elif language != "en" and self.retriever.languages == {"zh"} and not about_document:
@@ -194,6 +200,14 @@ class Assistant:
         logger.info("declining %r: %s", question, reason)
         related = [h.passage for h, m in zip(hits[:2], margins) if m >= -p.related_margin]
         return declined(language, related)
+
+    def _elsewhere(self, question: str, hits: list[Hit]) -> str:
+        """Why ``question`` is about something else than the documents, or ""."""
+        everyday = self.retriever.everyday_similarity(question)
+        best = max(h.sentence for h in hits)
+        if everyday <= best + self.policy.everyday_margin:
+            return ""
+        return f"closer to an everyday phrase ({everyday:.3f}) than to the documents ({best:.3f})"
 
     def _floor(self, language: Language, hit: Hit) -> float:
         p = self.policy

@@ -26,7 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag import config
+from rag import background, config
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
@@ -105,6 +105,8 @@ class Retriever:
         for i, chunk in enumerate(data.chunks):
             first.setdefault(chunk.source, i)
         self._openings = sorted(first.values())  # each document's opening passage
+        # the last questions' vectors: answering a question embeds it once, not per use
+        self._query_vector = functools.lru_cache(maxsize=256)(self._embed_query)
 
     @classmethod
     def load(
@@ -151,7 +153,7 @@ class Retriever:
             return []
         f = self.fusion
         depth = min(n, max(f.candidates, k))
-        qvec = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])
+        qvec = self._query_vector(query)[None, :]
         _, passage_ids = self._passages.search(qvec, depth)
         _, sentence_ids = self._sentences.search(qvec, min(len(self._owner), depth * 3))
         own = self._chinese == (detect_language(query) != "en")  # passages in its language
@@ -211,6 +213,19 @@ class Retriever:
             )
         return hits
 
+    def _embed_query(self, query: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])[0]
+        vector.flags.writeable = False  # shared through the cache
+        return vector
+
+    @functools.cached_property
+    def _everyday(self) -> np.ndarray:
+        return background.vectors(self.embedder)
+
+    def everyday_similarity(self, query: str) -> float:
+        """Cosine of ``query`` with its closest everyday phrase (see rag.background)."""
+        return float((self._everyday @ self._query_vector(query.strip()[:MAX_QUERY_CHARS])).max())
+
     def translated_terms(self, query: str) -> list[str]:
         """The query's words translated into the other language's words of the documents
         (English into Chinese or Chinese into English; see rag.translation)."""
@@ -227,7 +242,7 @@ class Retriever:
         A follow-up is searched together with the question before it, but the sentences
         that answer it are the ones closest to the follow-up itself.
         """
-        qvec = self.embedder.embed_queries([to_script(question, self.data.manifest.script)])[0]
+        qvec = self._query_vector(question.strip()[:MAX_QUERY_CHARS])
         out = []
         for hit in hits:
             rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]

@@ -23,6 +23,7 @@ class FakeEmbedder:
         self.passages_embedded = 0  # how many texts embed_passages embedded
         self.passage_texts: list[str] = []  # and which
         self.fail_on_passages = False  # simulate a build killed during embedding
+        self.queries_embedded = 0
 
     def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -33,6 +34,7 @@ class FakeEmbedder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.queries_embedded += len(texts)
         return self._vectors(texts)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:

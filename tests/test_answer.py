@@ -179,6 +179,8 @@ def test_list_question_gets_the_whole_list(assistant) -> None:
         ("第一次资深官员会议在哪个城市召开？", "zh-Hans"),  # the documents say where SOM3 was
         ("糧食安全部長會議定的4項原則分別是哪4項？", "zh-Hant"),  # named, never listed
         ("What did Biden say at the CEO Summit?", "en"),  # he is to speak; no words quoted
+        ("Tell me a joke.", "en"),  # closer to everyday phrases than to any sentence
+        ("Explain quantum computing simply.", "en"),
         ("第三次資深官員會議有幾個經濟體派代表到西雅圖？", "zh-Hant"),  # 第三次, SOM3: no count
     ],
 )

@@ -198,3 +198,14 @@ def test_a_caption_ranks_below_text_that_says_the_same(small: tuple[Path, Retrie
     plain = Retriever(retriever.data, retriever.embedder, equal).search_hits("會議現場的照片", k=1)
     assert plain[0].chunk.kind == "caption"
     assert caption.passage.score == pytest.approx(plain[0].passage.score * 0.5)
+
+
+def test_a_question_is_embedded_once_for_search_and_everyday_check(tmp_path: Path) -> None:
+    seeds = write_seeds(tmp_path / "seeds")
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    fake = FakeEmbedder()
+    retriever = Retriever.load(tmp_path / "index", embedder=fake)
+    retriever.search("供應鏈韌性的重點工作？", k=2)
+    near = retriever.everyday_similarity("供應鏈韌性的重點工作？")
+    assert fake.queries_embedded == 1
+    assert -1.0 <= near <= 1.0
