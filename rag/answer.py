@@ -378,7 +378,8 @@ def pick_sentences(
     own, other = set(tokenize(question)), set(translated)
     wants_list = bool(_LIST_QUESTION.search(question))
     kind = asked_kind(question)
-    scored: list[tuple[float, int, int, float]] = []  # (score, hit, sentence, overlap)
+    # (score, hit, sentence, overlap, holds the kind asked for)
+    scored: list[tuple[float, int, int, float, bool]] = []
     for h_i, hit in enumerate(hits[:3]):
         if hit.chinese == chinese_question:
             words, overlap_weight = own, policy.overlap_weight
@@ -390,11 +391,14 @@ def pick_sentences(
             sentence = hit.chunk.text[a:b]
             overlap = _overlap(words, sentence)
             score = hit.sentence_scores[s_i] + overlap_weight * overlap - 0.01 * h_i
-            if kind and holds(_with_items(hit, s_i), kind):
+            holds_kind = bool(kind) and holds(_with_items(hit, s_i), kind)
+            if holds_kind:
                 score += policy.kind_bonus
             if _is_heading(hit, sentence):
                 score -= 0.03
-            scored.append((score, h_i, s_i, overlap))
+            scored.append((score, h_i, s_i, overlap, holds_kind))
+    if kind == "author" and any(x[4] for x in scored):
+        scored = [x for x in scored if x[4]]  # only a byline says who wrote it
     if not scored:
         return []
     scored.sort(key=lambda x: -x[0])
@@ -402,7 +406,7 @@ def pick_sentences(
     picked: list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]] = []
     used: set[tuple[int, int]] = set()
     total = 0
-    for score, h_i, s_i, overlap in scored:
+    for score, h_i, s_i, overlap, _ in scored:
         if len(picked) >= policy.max_sentences or (picked and score < best - policy.sentence_gap):
             break
         if (h_i, s_i) in used or (picked and scored[0][3] > 0 and overlap == 0):

@@ -21,11 +21,14 @@ from typing import Literal
 from rag.lexical import tag
 
 AnswerKind = Literal[
-    "money", "people", "year", "date", "count", "place", "statement", "outcome", "items"
+    "author", "money", "people", "year", "date", "count", "place", "statement", "outcome", "items"
 ]
 
 # Checked in this order: the first kind a question matches is the one it asks for.
 _ASKS: dict[AnswerKind, re.Pattern[str]] = {
+    "author": re.compile(
+        r"誰寫|谁写|作者是|(?:撰寫|撰写)(?:者|人)|\bwho (?:wrote|authored)\b|\bthe author\b", re.I
+    ),
     "money": re.compile(
         r"多少錢|多少钱|經費|经费|預算|预算|花了多少|\bhow much (?:money|did|does|will)\b"
         r"|\b(?:cost|budget|spend|spent|funding)\b",
@@ -48,7 +51,9 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         re.I,
     ),
     "place": re.compile(
-        r"哪裡|哪里|在哪|哪兒|哪儿|哪[個个座]?(?:城市|州|國家|国家|地方|場地|场地|地點|地点)"
+        # not "聚焦在哪些議題上" nor "重點放在哪裡" (on which topics)
+        r"(?<!放在)(?:哪裡|哪里|哪兒|哪儿)|(?<!放)在哪(?!些)"
+        r"|哪[個个座]?(?:城市|州|國家|国家|地方|場地|场地|地點|地点)"
         r"|哪(?:些|[幾几一]?[個个])?(?:會員)?(?:經濟體|经济体)"  # economies are named by place
         r"|\bwhere\b|\b(?:which|what)\s+(?:city|state|country|countries|econom(?:y|ies)"
         r"|venue|place|location)\b",
@@ -78,6 +83,7 @@ _NUMBER_WORDS = (  # English numbers in words: "forty-two", "six million"
 )
 _WORDS = rf"(?:\d+(?:[.,]\d+)?(?:\s+(?:hundred|thousand|million|billion))?|{_NUMBER_WORDS})"
 _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
+    "author": re.compile(r"作者|記者|记者|撰文|文[／/]|研究員|研究员|\b[Bb]y [A-Z][a-z]+"),
     "money": re.compile(
         rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d"
         rf"|\b{_WORDS}\s+(?:dollars|euros|pounds|yuan|yen|USD)\b",
@@ -156,4 +162,8 @@ def holds(sentence: str, kind: AnswerKind) -> bool:
         return True
     if kind == "place":  # a place name, as jieba tags them (西雅图, 旧金山)
         return any(flag == "ns" for _, flag in tag(sentence))
+    if kind == "author":  # a byline: a short line, no clauses, with a person's name (王薊暄)
+        if len(sentence) > 40 or re.search(r"[，。；！？,;!?]", sentence.strip()[:-1]):
+            return False
+        return any(flag == "nr" for _, flag in tag(sentence))
     return False

@@ -22,12 +22,15 @@ from rag.answer_types import asked_kind, holds
         ("How much money was spent on digital month?", "money"),
         ("領袖會議在哪裡舉行？", "place"),
         ("SOM1是在哪个城市召开的？", "place"),
+        ("卫生与经济高阶会议聚焦在哪些议题上？", None),  # on which topics, not where
+        ("对话会议把讨论重点放在哪里？", None),
+        ("這篇文章是誰寫的？", "author"),
+        ("Who wrote this article?", "author"),
         ("Where will the CEO Summit be held?", "place"),
         ("是哪幾個經濟體反對這個目標？", "place"),  # named by place, not "how many"
         ("Which economy will host APEC next year?", "place"),
         ("APEC有幾個會員經濟體？", "count"),
         ("糧食安全部長會議通過了什麼原則？", None),
-        ("Who wrote this article?", None),
         ("拜登在高峰會的演講講了什麼？", "statement"),
         ("What did Biden say in his speech?", "statement"),
         ("What does the article say about Seattle?", None),  # about the text itself
@@ -74,6 +77,9 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("於舊金山的莫斯科康會議中心隆重舉行。", "place", True),
         ("The leaders will meet in San Francisco.", "place", True),
         ("經濟體通過了糧食安全原則。", "place", False),
+        ("APEC研究中心助理研究員 王薊暄", "author", True),  # a byline
+        ("記者 陳小明 報導", "author", True),
+        ("美國總統喬·拜登預計將出席高峰會發表演說，並與各經濟體領袖會談。", "author", False),
         ("拜登預計將出席高峰會發表演說。", "statement", False),  # a speech, not its words
         ("拜登表示：「供應鏈必須更有韌性。」", "statement", True),
         ("Biden said supply chains must be resilient.", "statement", True),
