@@ -21,7 +21,17 @@ from typing import Literal
 from rag.lexical import tag
 
 AnswerKind = Literal[
-    "author", "money", "people", "year", "date", "count", "place", "statement", "outcome", "items"
+    "author",
+    "money",
+    "people",
+    "year",
+    "date",
+    "share",
+    "count",
+    "place",
+    "statement",
+    "outcome",
+    "items",
 ]
 
 # Checked in this order: the first kind a question matches is the one it asks for.
@@ -35,7 +45,7 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         re.I,
     ),
     "people": re.compile(
-        r"多少人|[幾几](?:個人|个人|人|位|名)"
+        r"多少(?:個人|个人|人|位|名)|[幾几](?:個人|个人|人|位|名)"
         r"|\bhow many (?:people|participants|attendees|delegates)\b",
         re.I,
     ),
@@ -44,6 +54,9 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         r"什麼時候|什么时候|何時|何时|哪一?天|哪一?日|幾號|几号|幾月|几月|日期|多久|多長時間|多长时间"
         r"|\bwhen\b|\bhow long\b|\b(?:what|which)\s+(?:date|day|month|time)\b",
         re.I,
+    ),
+    "share": re.compile(
+        r"多少比例|百分之幾|百分之几|\bwhat (?:percentage|proportion|share)\b", re.I
     ),
     "count": re.compile(
         r"多少|(?<!哪)[幾几](?:個|个|場|场|項|项|家|國|国|次|種|种|大)"
@@ -66,7 +79,11 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         r"[\w' ]{1,40}\b(?:say|tell)\b|\bwhat was said\b",
         re.I,
     ),
-    "outcome": re.compile(r"結論|结论|\b(?:outcomes?|conclusions?|results? of)\b", re.I),
+    "outcome": re.compile(
+        r"結論|结论|(?:通過|通过|達成|达成|產出|产出|簽署|签署)了?(?:什麼|什么|哪)"
+        r"|\b(?:outcomes?|conclusions?|results? of)\b",
+        re.I,
+    ),
     "items": re.compile(  # "哪六個", "三大優先領域是什麼", "the six focus areas"
         r"(?:[2-9]|[二兩两三四五六七八九十])\s*(?:大|項|项|個|个|份|條|条|種|种)"
         r"|\b(?:two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]",
@@ -100,8 +117,9 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         r"|\b\d+\s*(?:days?|weeks?|months?)\b",
         re.I,
     ),
-    "count": re.compile(  # not a year ("2023 APEC…"), nor in a name ("SOM3", "COVID-19")
-        r"(?<![A-Za-z\d.])(?<![A-Za-z]-)(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,])"
+    "share": re.compile(r"\d+(?:\.\d+)?\s*(?:[%％]|percent\b)|百分之|[一二兩两三四五六七八九]成"),
+    "count": re.compile(  # not a share, a year ("2023 APEC…") or in a name ("SOM3", "COVID-19")
+        r"(?<![A-Za-z\d.])(?<![A-Za-z]-)(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?(?!\s*[年月日號号\d/.,%％])"
         r"|(?<![第一二兩两三四五六七八九十百千萬万億亿])"  # nor an ordinal ("第三次")
         r"[一二兩两三四五六七八九十百千萬万億亿]+\s*[個个場场項项位名家國国次種种大份週周倍成]"
         rf"|\b{_NUMBER_WORDS}\b",

@@ -30,18 +30,22 @@ from rag.answer_types import asked_kind, holds
         ("是哪幾個經濟體反對這個目標？", "place"),  # named by place, not "how many"
         ("Which economy will host APEC next year?", "place"),
         ("APEC有幾個會員經濟體？", "count"),
-        ("糧食安全部長會議通過了什麼原則？", None),
+        ("糧食安全部長會議通過了什麼原則？", "outcome"),
         ("拜登在高峰會的演講講了什麼？", "statement"),
         ("What did Biden say in his speech?", "statement"),
         ("What does the article say about Seattle?", None),  # about the text itself
         ("這篇文章說了什麼？", None),
         ("聽說拜登會上台致詞，是哪一個活動？", None),  # which event, not what was said
         ("What was the outcome of the leaders' meeting?", "outcome"),
+        ("災害管理論壇最後通過了哪份文件？", "outcome"),
+        ("能源目標要讓多少比例的電力來自無碳來源？", "share"),
+        ("是哪些經濟體反對了70%的電力目標？", "place"),  # names a share, asks for economies
+        ("會議有多少位代表出席？", "people"),
         ("经济政策报告的主要结论是什么？", "outcome"),
         ("灣區議程的六大執行領域是哪六個？", "items"),
         ("糧食安全的4項原則內容分別是什麼？", "items"),
         ("What are the three priorities of the US APEC year?", "items"),
-        ("糧食安全部長會議通過了哪一份原則文件？", None),  # one thing is no list
+        ("糧食安全部長會議通過了哪一份原則文件？", "outcome"),  # one thing: no list
     ],
 )
 def test_asked_kind(question: str, kind: str | None) -> None:
@@ -61,6 +65,9 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("APEC was founded in Canberra (1989).", "year", True),
         ("他表示：「論壇將於2023年舉行，歡迎參加」", "year", True),  # a quote, not a name
         ("舉行超過40場技術會議。", "count", True),
+        ("將APEC區域70%的電力由無碳來源發電。", "count", False),  # a share is no count
+        ("將APEC區域70%的電力由無碳來源發電。", "share", True),
+        ("about 40 percent of power", "share", True),
         ("2023年APEC第三次資深官員大會。", "count", False),  # an ordinal is no count
         ("(the third Senior Officials' Meeting, SOM3)", "count", False),  # nor a name
         ("因應未來如COVID-19等大規模疫情", "count", False),
