@@ -380,7 +380,7 @@ def pick_sentences(
     kind = asked_kind(question)
     # (score, hit, sentence, overlap, holds the kind asked for)
     scored: list[tuple[float, int, int, float, bool]] = []
-    for h_i, hit in enumerate(hits[:3]):
+    for h_i, hit in enumerate(hits):
         if hit.chinese == chinese_question:
             words, overlap_weight = own, policy.overlap_weight
         else:
