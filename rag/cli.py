@@ -240,15 +240,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "unanswerable  abstained  markers-ok  median-chars"
         )
         for lang, a in _ordered(report["answers"]):  # type: ignore[arg-type]
+            answerable, unanswerable = a.answerable > 0, a.unanswerable > 0
             print(
-                f"  {lang:9s} {a.answerable:10d} {a.fact_rate:5.2f} {a.wrong_refusals:16.2f} "
-                f"{a.unanswerable:13d} {a.abstention:10.2f} {a.markers_ok:11.2f} "
-                f"{a.median_chars:13.0f}"
+                f"  {lang:9s} {a.answerable:10d} {_rate(a.fact_rate, answerable, 5)}"
+                f" {_rate(a.wrong_refusals, answerable, 16)}"
+                f" {a.unanswerable:13d} {_rate(a.abstention, unanswerable, 10)}"
+                f" {a.markers_ok:11.2f} {_rate(a.median_chars, answerable, 13, '.0f')}"
             )
         failures = report["answers"]["all"].failures  # type: ignore[index]
         if failures:
             print(f"\n  not right: {', '.join(failures)}")
     return 0
+
+
+def _rate(value: float, counted: bool, width: int, spec: str = ".2f") -> str:
+    """A column value, or a dash when no question counted towards it."""
+    return f"{value:{width}{spec}}" if counted else f"{'-':>{width}s}"
 
 
 def _ordered(scores: dict[str, object]) -> list[tuple[str, object]]:
