@@ -1,16 +1,16 @@
 """What kind of answer a question asks for, and whether a sentence holds one.
 
 "When", "how many" and "where" questions ask for a date, a count or a place ("how
-much money", "how many people" and "which year" for a sum, a head count, a year);
-"what did Biden say" asks for reported words, "what was the outcome" for a decision
-or finding, and a question that names a number of things ("哪六個", "the three
-priorities") for a list of them. A sentence that answers one holds such an
-expression: "將於11月15日至17日", "超過40場", "於舊金山的莫斯科康會議中心", "表示",
-"達成共識", or a list. The answerer prefers sentences that hold the kind of answer
-asked for, and declines when none of the sentences it would quote does: a passage
-about the food security ministers' meeting that gives no date does not answer
-"糧食安全部長會議是哪一天召開的？", and one saying that Biden is to give a speech
-does not say what he said.
+much money", "how many people", "which year" and "what share" for a sum, a head count,
+a year, a percentage); "who wrote this" asks for a byline, "what did Biden say" for
+reported words, "what was the outcome" for a decision or finding, and a question that
+names a number of things ("哪六個", "the three priorities") for a list of them. A
+sentence that answers one holds such an expression: "將於11月15日至17日", "超過40場",
+"於舊金山的莫斯科康會議中心", "70%", "表示", "達成共識", or a list. The answerer
+prefers sentences that hold the kind of answer asked for, and declines when none of
+the sentences it would quote does: a passage about the food security ministers'
+meeting that gives no date does not answer "糧食安全部長會議是哪一天召開的？", and
+one saying that Biden is to give a speech does not say what he said.
 """
 
 from __future__ import annotations
