@@ -45,6 +45,8 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
             continue
         try:
             row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("a line must be a JSON object")
             questions.append(
                 Question(
                     id=row["id"],
@@ -55,7 +57,7 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
                     facts=tuple(row.get("facts", ())),
                 )
             )
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: not a valid question ({exc})") from exc
     return questions
 
@@ -106,7 +108,8 @@ def evaluate_retrieval(
         for key in (q.lang, "all"):
             rows.setdefault(key, []).append(row)
         if first != 0:
-            misses.setdefault(q.lang, []).append(q.id)
+            for key in (q.lang, "all"):
+                misses.setdefault(key, []).append(q.id)
     out = {}
     for key, values in rows.items():
         out[key] = RetrievalScores(
