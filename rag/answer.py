@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag import grounding
-from rag.answer_types import asked_kind, holds
+from rag.answer_types import another_of_series, asked_kind, holds
 from rag.language import Language, detect_language, to_simplified
 from rag.lexical import tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
@@ -32,10 +32,6 @@ Event = str | Answer
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z\d]{1,9}\b")
-_SERIES = re.compile(  # a numbered name: SOM1, 第三次, 第2屆 as (prefix, number, suffix)
-    r"(?<![A-Za-z])([A-Za-z]{2,})(\d{1,2})()(?!\d)"
-    r"|(第)([一二三四五六七八九十\d]{1,3})([次屆届])"
-)
 _LIST_QUESTION = re.compile(
     r"哪些|哪幾|哪几|列出|列舉|列举|有哪|分別|分别|\bwhich\b|\bwhat are\b|\blist\b|\bname the\b",
     re.I,
@@ -95,8 +91,8 @@ class AnswerPolicy:
     english_floor: float = 0.79  # English question, English documents
     cross_lingual_floor: float = 0.765  # e.g. English question, Chinese documents
     related_margin: float = 0.03  # passages this close under the floor are offered as related
-    # ... and when an everyday phrase is closer to the question than the best sentence by
-    # more than this (rag.background): "Tell me a joke." is about no document
+    # Also when an everyday phrase is closer to the question than the best sentence is,
+    # by more than this (rag.background): "Tell me a joke." is about no document.
     everyday_margin: float = 0.045
     max_sentences: int = 3
     max_chars: int = 320
@@ -283,32 +279,6 @@ def _missing_specifics(query: str, retriever: Retriever) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def another_of_series(question: str, quoted: str) -> str | None:
-    """A numbered name in ``quoted`` of the same series as one in ``question`` when the
-    question's own is missing there: the sentences that would answer "SOM1是在哪个城市
-    召开的？" are about SOM3 (or 第三次 for 第一次), so they do not answer it."""
-    for match in _SERIES.finditer(question):
-        prefix, number, suffix = (g for g in match.groups() if g is not None)
-        lead = r"(?<![A-Za-z])" if prefix.isascii() else ""
-        series = re.compile(rf"{lead}{re.escape(prefix)}(\w+?){re.escape(suffix)}", re.I)
-        numbers = {_number_value(n): n for n in series.findall(quoted)}
-        if numbers and _number_value(number) not in numbers:
-            return f"{prefix}{next(iter(numbers.values()))}{suffix}"
-    return None
-
-
-def _number_value(number: str) -> str:
-    """A number of a series as digits: "三" and "3" are the same, so are "十二" and "12"."""
-    digits = "一二三四五六七八九"
-    if not number or number.isascii():
-        return number.lower()
-    if "十" not in number:
-        return "".join(str(digits.index(c) + 1) if c in digits else c for c in number)
-    tens, _, ones = number.partition("十")
-    value = (digits.index(tens) + 1 if tens in digits and tens else 1) * 10
-    return str(value + (digits.index(ones) + 1 if ones and ones in digits else 0))
-
-
 def declined(language: Language, related: list[Passage]) -> Answer:
     """The answer that says the documents don't cover the question, offering ``related``."""
     text = NOT_COVERED[language]
@@ -373,6 +343,7 @@ def pick_sentences(
     words) and one for holding the kind of answer asked for (a date for "when"), minus a
     little for each rank its passage is below the first. Up to three sentences close to
     the best are quoted; when the best shares a word with the question, so must the rest.
+    Only a byline answers "who wrote this".
     """
     chinese_question = detect_language(question) != "en"
     own, other = set(tokenize(question)), set(translated)

@@ -10,7 +10,8 @@ sentence that answers one holds such an expression: "將於11月15日至17日", 
 prefers sentences that hold the kind of answer asked for, and declines when none of
 the sentences it would quote does: a passage about the food security ministers'
 meeting that gives no date does not answer "糧食安全部長會議是哪一天召開的？", and
-one saying that Biden is to give a speech does not say what he said.
+one saying that Biden is to give a speech does not say what he said. Sentences about
+another of a numbered series than the question's (SOM3 for SOM1) do not answer it either.
 """
 
 from __future__ import annotations
@@ -185,3 +186,38 @@ def holds(sentence: str, kind: AnswerKind) -> bool:
             return False
         return any(flag == "nr" for _, flag in tag(sentence))
     return False
+
+
+_SERIES_NUMBER = r"\d+|[一二三四五六七八九十]+"
+_SERIES = re.compile(  # a numbered name: SOM1, 第三次, 第2屆 as (prefix, number, suffix)
+    r"(?<![A-Za-z])([A-Za-z]{2,})(\d{1,2})()(?!\d)"
+    rf"|(第)({_SERIES_NUMBER})([次屆届])"
+)
+
+
+def another_of_series(question: str, quoted: str) -> str | None:
+    """A numbered name in ``quoted`` of the same series as one in ``question`` when the
+    question's own is missing there: the sentences that would answer "SOM1是在哪个城市
+    召开的？" are about SOM3 (or 第三次 for 第一次), so they do not answer it."""
+    for match in _SERIES.finditer(question):
+        prefix, number, suffix = (g for g in match.groups() if g is not None)
+        lead = r"(?<![A-Za-z])" if prefix.isascii() else ""
+        series = re.compile(
+            rf"{lead}{re.escape(prefix)}({_SERIES_NUMBER}){re.escape(suffix)}", re.I
+        )
+        numbers = {_number_value(n): n for n in series.findall(quoted)}
+        if numbers and _number_value(number) not in numbers:
+            return f"{prefix}{next(iter(numbers.values()))}{suffix}"
+    return None
+
+
+def _number_value(number: str) -> str:
+    """A number of a series as digits: "三" and "3" are the same, so are "十二" and "12"."""
+    digits = "一二三四五六七八九"
+    if not number or number.isascii():
+        return number.lower()
+    if "十" not in number:
+        return "".join(str(digits.index(c) + 1) if c in digits else c for c in number)
+    tens, _, ones = number.partition("十")
+    value = (digits.index(tens) + 1 if tens in digits and tens else 1) * 10
+    return str(value + (digits.index(ones) + 1 if ones and ones in digits else 0))

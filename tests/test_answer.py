@@ -13,7 +13,6 @@ from rag.answer import (
     NOT_COVERED,
     Assistant,
     _missing_specifics,
-    another_of_series,
     llm_messages,
     markers_consistent,
     resolve_markers,
@@ -42,15 +41,6 @@ def test_missing_specifics_are_numbers_and_acronyms_the_documents_never_name() -
     assert _missing_specifics("What did ABAC and the US say at SOM3?", retriever) == ["ABAC"]
     assert _missing_specifics("WHAT DID ABAC SAY?", retriever) == []  # all capitals
     assert _missing_specifics("SOM3在2023年哪裡召開？", retriever) == []
-
-
-def test_another_of_series_finds_sentences_about_a_sibling() -> None:
-    quoted = "2023年APEC第三次資深官員大會(the third Senior Officials' Meeting, SOM3)召開。"
-    assert another_of_series("SOM1是在哪个城市召开的？", quoted) == "SOM3"
-    assert another_of_series("第二次資深官員會議在哪裡？", quoted) == "第三次"
-    assert another_of_series("Where was SOM3 held?", quoted) is None
-    assert another_of_series("第3次資深官員會議在哪裡？", quoted) is None  # 3 is 三
-    assert another_of_series("What did the APEC meeting decide?", quoted) is None
 
 
 def test_resolve_markers_drops_invalid_and_renumbers_by_first_use() -> None:

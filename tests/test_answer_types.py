@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import asked_kind, holds
+from rag.answer_types import another_of_series, asked_kind, holds
 
 
 @pytest.mark.parametrize(
@@ -101,3 +101,12 @@ def test_asked_kind(question: str, kind: str | None) -> None:
 )
 def test_holds(sentence: str, kind: str, expected: bool) -> None:
     assert holds(sentence, kind) is expected  # type: ignore[arg-type]
+
+
+def test_another_of_series_finds_sentences_about_a_sibling() -> None:
+    quoted = "2023年APEC第三次資深官員大會(the third Senior Officials' Meeting, SOM3)召開。"
+    assert another_of_series("SOM1是在哪个城市召开的？", quoted) == "SOM3"
+    assert another_of_series("第二次資深官員會議在哪裡？", quoted) == "第三次"
+    assert another_of_series("Where was SOM3 held?", quoted) is None
+    assert another_of_series("第3次資深官員會議在哪裡？", quoted) is None  # 3 is 三
+    assert another_of_series("What did the APEC meeting decide?", quoted) is None
