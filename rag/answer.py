@@ -184,7 +184,8 @@ class Assistant:
                 floor = self._floor(language, hits[best])
                 reason = f"best sentence similarity {hits[best].sentence:.3f} < {floor:.3f}"
         elif query == question and not about_document and (why := self._elsewhere(question, hits)):
-            reason = why
+            logger.info("declining %r: %s", question, why)
+            return declined(language, [])  # about something else: nothing here is related
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
         elif language != "en" and self.retriever.languages == {"zh"} and not about_document:
@@ -258,7 +259,9 @@ def retrieval_query(question: str, history: History) -> str:
     previous = [p for p in previous if isinstance(p, str) and p.strip()]
     if not previous:
         return question
-    short = len(question) <= 12 if detect_language(question) != "en" else len(question.split()) <= 6
+    # a fragment ("When?", "在哪裡？") leans on the question before; a whole question
+    # ("Where is the leaders' meeting?") stands alone unless it points back ("there", "那")
+    short = len(question) <= 6 if detect_language(question) != "en" else len(question.split()) <= 3
     if _FOLLOW_UP.search(question) or short:
         return f"{previous[-1].strip()} {question}"
     return question

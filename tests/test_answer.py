@@ -65,6 +65,12 @@ def test_follow_up_questions_carry_the_previous_question() -> None:
     standalone = "糧食安全部長會議通過了哪一份原則文件？"
     assert retrieval_query(standalone, history) == standalone
     assert retrieval_query("那什麼時候？", []) == "那什麼時候？"
+    assert retrieval_query("在哪裡？", history) == f"{LEADERS} 在哪裡？"  # a fragment
+    assert retrieval_query("And the date?", history) == f"{LEADERS} And the date?"
+    joke = [{"role": "user", "content": "Tell me a joke."}]  # a new topic stands alone
+    where = "Where is the leaders' meeting?"
+    assert retrieval_query(where, joke) == where
+    assert retrieval_query("數位月是什麼？", history) == "數位月是什麼？"
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:
@@ -183,6 +189,13 @@ def test_unanswerable_questions_are_declined_in_their_language(
     assert answer.text.startswith(NOT_COVERED[language])
     assert answer.citations == []
     assert markers_consistent(answer)
+
+
+def test_an_off_topic_question_is_offered_no_related_passages(assistant) -> None:
+    answer = assistant.ask("Tell me a joke.", history=[])
+    assert answer.abstained
+    assert answer.text == NOT_COVERED["en"]
+    assert answer.related == []
 
 
 def test_follow_ups_use_the_conversation(assistant) -> None:
