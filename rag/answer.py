@@ -85,6 +85,7 @@ class AnswerPolicy:
     """When to answer and how much to quote (calibrated with ``rag eval``)."""
 
     k: int = 5  # passages retrieved
+    follow_up_depth: int = 3  # of which a follow-up ("那什麼時候？") is answered from
     # A question is declined when no retrieved sentence reaches the cosine floor for
     # the language pair of question and passage.
     floor: float = 0.835  # Chinese question, Chinese documents
@@ -151,8 +152,9 @@ class Assistant:
         language = detect_language(question)
         query = retrieval_query(question, history or [])
         hits = self.retriever.search_hits(query, self.policy.k)
-        if query != question:  # a follow-up: quote what answers the follow-up itself
-            hits = self.retriever.rescore(hits, question)
+        if query != question:  # a follow-up: quote what answers the follow-up itself,
+            # from the passages nearest the conversation (a fragment alone matches anywhere)
+            hits = self.retriever.rescore(hits[: self.policy.follow_up_depth], question)
         declined = self._decline(question, query, hits, language)
         if declined is not None or self.llm is None:
             answer = declined or self._compose(question, language, hits)
@@ -259,9 +261,9 @@ def retrieval_query(question: str, history: History) -> str:
     previous = [p for p in previous if isinstance(p, str) and p.strip()]
     if not previous:
         return question
-    # a fragment ("When?", "在哪裡？") leans on the question before; a whole question
+    # a fragment ("When?", "討論了哪些議題？") leans on the question before; a whole question
     # ("Where is the leaders' meeting?") stands alone unless it points back ("there", "那")
-    short = len(question) <= 6 if detect_language(question) != "en" else len(question.split()) <= 3
+    short = len(question) <= 8 if detect_language(question) != "en" else len(question.split()) <= 4
     if _FOLLOW_UP.search(question) or short:
         return f"{previous[-1].strip()} {question}"
     return question

@@ -70,7 +70,8 @@ def test_follow_up_questions_carry_the_previous_question() -> None:
     joke = [{"role": "user", "content": "Tell me a joke."}]  # a new topic stands alone
     where = "Where is the leaders' meeting?"
     assert retrieval_query(where, joke) == where
-    assert retrieval_query("數位月是什麼？", history) == "數位月是什麼？"
+    assert retrieval_query("討論了哪些議題？", history) == f"{LEADERS} 討論了哪些議題？"
+    assert retrieval_query("數位月期間辦了哪些會議？", history) == "數位月期間辦了哪些會議？"
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:
