@@ -179,15 +179,14 @@ class Assistant:
         margins = [h.sentence - self._floor(language, h) for h in hits]
         best = max(range(len(hits)), key=margins.__getitem__, default=None)
         about_document = is_about_the_document(query)
-        reason = ""
+        reason, offer_related = "", True
         if (best is None or margins[best] < 0) and not about_document:
             reason = "no sentence clears the similarity floor"
             if best is not None:
                 floor = self._floor(language, hits[best])
                 reason = f"best sentence similarity {hits[best].sentence:.3f} < {floor:.3f}"
         elif query == question and not about_document and (why := self._elsewhere(question, hits)):
-            logger.info("declining %r: %s", question, why)
-            return declined(language, [])  # about something else: nothing here is related
+            reason, offer_related = why, False  # about something else: nothing here is related
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
         elif language != "en" and self.retriever.languages == {"zh"} and not about_document:
@@ -198,7 +197,7 @@ class Assistant:
             return None
         logger.info("declining %r: %s", question, reason)
         related = [h.passage for h, m in zip(hits[:2], margins) if m >= -p.related_margin]
-        return declined(language, related)
+        return declined(language, related if offer_related else [])
 
     def _elsewhere(self, question: str, hits: list[Hit]) -> str:
         """Why ``question`` is about something else than the documents, or ""."""

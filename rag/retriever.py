@@ -106,7 +106,7 @@ class Retriever:
             first.setdefault(chunk.source, i)
         self._openings = sorted(first.values())  # each document's opening passage
         # the last questions' vectors: answering a question embeds it once, not per use
-        self._query_vector = functools.lru_cache(maxsize=256)(self._embed_query)
+        self._embedded = functools.lru_cache(maxsize=256)(self._embed_query)
 
     @classmethod
     def load(
@@ -213,6 +213,9 @@ class Retriever:
             )
         return hits
 
+    def _query_vector(self, query: str) -> np.ndarray:
+        return self._embedded(query.strip()[:MAX_QUERY_CHARS])
+
     def _embed_query(self, query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([to_script(query, self.data.manifest.script)])[0]
         vector.flags.writeable = False  # shared through the cache
@@ -224,7 +227,7 @@ class Retriever:
 
     def everyday_similarity(self, query: str) -> float:
         """Cosine of ``query`` with its closest everyday phrase (see rag.background)."""
-        return float((self._everyday @ self._query_vector(query.strip()[:MAX_QUERY_CHARS])).max())
+        return float((self._everyday @ self._query_vector(query)).max())
 
     def translated_terms(self, query: str) -> list[str]:
         """The query's words translated into the other language's words of the documents
@@ -242,7 +245,7 @@ class Retriever:
         A follow-up is searched together with the question before it, but the sentences
         that answer it are the ones closest to the follow-up itself.
         """
-        qvec = self._query_vector(question.strip()[:MAX_QUERY_CHARS])
+        qvec = self._query_vector(question)
         out = []
         for hit in hits:
             rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]

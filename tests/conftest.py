@@ -12,6 +12,15 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 REAL_SEEDS = PROJECT / "seeds"
 SEED_NAME = "000_7f4d32dbbaba2872.txt"
+# the list under 「灣區議程」著重於下列六大領域的執行工作： in the real seed
+SIX_AREAS = [
+    "強化供應鏈韌性",
+    "提升反貪腐成效",
+    "建構中小企業韌性",
+    "促進APEC經濟體連結性",
+    "為經濟成長打造有利的環境",
+    "強化APEC利害關係人網絡",
+]
 
 
 class FakeEmbedder:

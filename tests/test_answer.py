@@ -20,6 +20,7 @@ from rag.answer import (
 )
 from rag.llm import LLMConfig
 from rag.types import Answer, Passage
+from tests.conftest import SIX_AREAS
 from tests.openai_server import FakeOpenAIServer
 
 LEADERS = "APEC經濟領袖會議在哪裡舉行？"
@@ -150,14 +151,7 @@ def test_simplified_question_quotes_in_simplified_and_cites_the_original(
 
 def test_list_question_gets_the_whole_list(assistant) -> None:
     answer = assistant.ask("「灣區議程」著重於哪六大領域？", history=[])
-    for item in (
-        "強化供應鏈韌性",
-        "提升反貪腐成效",
-        "建構中小企業韌性",
-        "促進APEC經濟體連結性",
-        "為經濟成長打造有利的環境",
-        "強化APEC利害關係人網絡",
-    ):
+    for item in SIX_AREAS:
         assert item in answer.text
     assert markers_consistent(answer)
 

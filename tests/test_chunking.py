@@ -11,7 +11,7 @@ import pytest
 from rag import config
 from rag.chunking import Chunk, chunk_document, count_tokens, split_sentences
 from rag.documents import Document, load_documents, parse_blocks
-from tests.conftest import REAL_SEEDS, SEED_NAME
+from tests.conftest import REAL_SEEDS, SEED_NAME, SIX_AREAS
 
 _CREDIT = re.compile(r"[（(]圖／[^（）()]*[）)]")
 
@@ -60,14 +60,7 @@ def test_chunks_are_in_order_and_do_not_overlap(chunks: list[Chunk]) -> None:
 def test_list_stays_with_its_lead_in(chunks: list[Chunk]) -> None:
     lead_in = "「灣區議程」著重於下列六大領域的執行工作："
     (chunk,) = [c for c in chunks if lead_in in c.text]
-    for item in (
-        "強化供應鏈韌性",
-        "提升反貪腐成效",
-        "建構中小企業韌性",
-        "促進APEC經濟體連結性",
-        "為經濟成長打造有利的環境",
-        "強化APEC利害關係人網絡",
-    ):
+    for item in SIX_AREAS:
         assert item in chunk.text
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import rag
 from rag.documents import Block, Document, DocumentError, load_documents, parse_blocks
-from tests.conftest import REAL_SEEDS, SEED_NAME
+from tests.conftest import REAL_SEEDS, SEED_NAME, SIX_AREAS
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +103,7 @@ def test_bullet_list_is_one_block_after_its_lead_in(seed: Document) -> None:
     kinds = [b.kind for b in seed.blocks]
     i = kinds.index("list")
     assert kinds.count("list") == 1
-    assert seed.blocks[i].text.split("\n") == [
-        "強化供應鏈韌性",
-        "提升反貪腐成效",
-        "建構中小企業韌性",
-        "促進APEC經濟體連結性",
-        "為經濟成長打造有利的環境",
-        "強化APEC利害關係人網絡",
-    ]
+    assert seed.blocks[i].text.split("\n") == SIX_AREAS
     assert seed.blocks[i - 1].text == "「灣區議程」著重於下列六大領域的執行工作："
 
 

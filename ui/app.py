@@ -186,26 +186,15 @@ def create_app(
         api_reset = gr.Button(visible=False)
 
         outputs = [textbox, chatbot, sources, conversation, index_status]
-        ask = textbox.submit(
-            respond,
-            [textbox, conversation],
-            outputs,
-            api_visibility="private",
-            show_progress="minimal",
-            show_progress_on=[chatbot],
-            concurrency_limit=CONCURRENCY,
-            concurrency_id="answer",
-        )
-        example = chatbot.example_select(
-            respond_to_example,
-            [conversation],
-            outputs,
-            api_visibility="private",
-            show_progress="minimal",
-            show_progress_on=[chatbot],
-            concurrency_limit=CONCURRENCY,
-            concurrency_id="answer",
-        )
+        answering: dict[str, Any] = {  # typed and example questions answer alike
+            "api_visibility": "private",
+            "show_progress": "minimal",
+            "show_progress_on": [chatbot],
+            "concurrency_limit": CONCURRENCY,
+            "concurrency_id": "answer",
+        }
+        ask = textbox.submit(respond, [textbox, conversation], outputs, **answering)
+        example = chatbot.example_select(respond_to_example, [conversation], outputs, **answering)
         gr.on(
             [clear.click, chatbot.clear],
             reset_page,

@@ -478,7 +478,7 @@ def bench_latency(
 
     # The retriever keeps the vectors of the last questions it saw, so one answer embeds its
     # question once; forget them before every timed call, or repeated rounds would be free.
-    forget = retriever._query_vector.cache_clear
+    forget = retriever._embedded.cache_clear
     ops: dict[str, Callable[[str], object]] = {
         "search": lambda text: (forget(), retriever.search(text, k=5)),
         "embed": lambda text: probe.embed_queries([to_script(text, script)]),
@@ -696,7 +696,7 @@ def bench_scale(
     for q in spare:
         retriever.search(q.text, k=5)
     script = retriever.data.manifest.script
-    forget = retriever._query_vector.cache_clear  # every timed search embeds its question
+    forget = retriever._embedded.cache_clear  # every timed search embeds its question
     ops: dict[str, Callable[[str], object]] = {
         "search": lambda text: (forget(), retriever.search(text, k=5)),
         "embed": lambda text: probe.embed_queries([to_script(text, script)]),
