@@ -32,6 +32,12 @@ def test_chinese_questions_translate_into_the_documents_english_words() -> None:
     assert all(w in set(tokenize(ENGLISH_DOCS)) for w in words)
 
 
+def test_single_chinese_characters_are_not_used_as_translations() -> None:
+    glossary = {"place": ["所", "放", "场所"], "leader": ["领袖"]}
+    assert translate("Which place will the leaders choose?", glossary) == ["场所", "领袖"]
+    assert translate("Where does it take place?", {"place": ["所", "放"]}) == []
+
+
 def test_inflected_english_words_find_their_base_form() -> None:
     glossary = {"host": ["主办"], "hold": ["举行"], "apply": ["应用"], "plan": ["计划"]}
     words = ["hosted", "held", "applied", "planned", "hosting", "unknown"]
