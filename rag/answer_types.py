@@ -2,8 +2,9 @@
 
 "When", "how many" and "where" questions ask for a date, a count or a place ("how
 much money", "how many people", "which year" and "what share" for a sum, a head count,
-a year, a percentage); "who wrote this" asks for a byline, "what did Biden say" for
-reported words, "what was the outcome" for a decision or finding, and a question that
+a year, a percentage); "who wrote this" asks for a byline, "who chaired" for a
+sentence saying who chairs, "what did Biden say" for reported words, "what was the
+outcome" or "what recommendations" for a decision or finding, and a question that
 names a number of things ("哪六個", "the three priorities") for a list of them. A
 sentence that answers one holds such an expression: "將於11月15日至17日", "超過40場",
 "於舊金山的莫斯科康會議中心", "70%", "表示", "達成共識", or a list. The answerer
@@ -23,6 +24,7 @@ from rag.lexical import tag
 
 AnswerKind = Literal[
     "author",
+    "chair",
     "money",
     "people",
     "year",
@@ -39,6 +41,12 @@ AnswerKind = Literal[
 _ASKS: dict[AnswerKind, re.Pattern[str]] = {
     "author": re.compile(
         r"誰寫|谁写|作者是|(?:撰寫|撰写)(?:者|人)|\bwho (?:wrote|authored)\b|\bthe author\b", re.I
+    ),
+    "chair": re.compile(  # who chairs or chaired a meeting
+        r"主席|主持|(?:誰|谁)(?:擔任|担任)"
+        r"|\bwho (?:will )?(?:chair|chaired|chairs|presided|presides|headed)\b"
+        r"|\bchair(?:ed|s|man|woman|person)?\b",
+        re.I,
     ),
     "money": re.compile(
         r"多少錢|多少钱|經費|经费|預算|预算|花了多少|\bhow much (?:money|did|does|will)\b"
@@ -82,7 +90,8 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
     ),
     "outcome": re.compile(
         r"結論|结论|(?:通過|通过|達成|达成|產出|产出|簽署|签署)了?(?:什麼|什么|哪)"
-        r"|\b(?:outcomes?|conclusions?|results? of)\b",
+        r"|(?:什麼|什么|哪些|哪項|哪项)(?:具體|具体)?的?(?:建議|建议)"
+        r"|\b(?:outcomes?|conclusions?|results? of|recommendations?)\b",
         re.I,
     ),
     "items": re.compile(  # "哪六個", "三大優先領域是什麼", "the six focus areas"
@@ -102,6 +111,7 @@ _NUMBER_WORDS = (  # English numbers in words: "forty-two", "six million"
 _WORDS = rf"(?:\d+(?:[.,]\d+)?(?:\s+(?:hundred|thousand|million|billion))?|{_NUMBER_WORDS})"
 _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
     "author": re.compile(r"作者|記者|记者|撰文|文[／/]|研究員|研究员|\b[Bb]y [A-Z][a-z]+"),
+    "chair": re.compile(r"主席|主持|擔任|担任|\bchair|\bpresid(?:ed|es|ing)\b|\bled by\b", re.I),
     "money": re.compile(
         rf"{_NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))|[$＄]\s*\d"
         rf"|\b{_WORDS}\s+(?:dollars|euros|pounds|yuan|yen|USD)\b",
@@ -134,6 +144,7 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
     ),
     "outcome": re.compile(  # a decision, an agreement, a finding
         r"通過|通过|達成|达成|產出|产出|發表(?!演)|发表(?!演)|簽署|签署|同意|共識|共识|決定|决定|結論|结论"
+        r"|建議|建议|\brecommend"
         r"|顯示|显示|\b(?:agreed|adopted|concluded|decided|signed|issued|endorsed|approved"
         r"|found|showed|resulted)\b",
         re.I,

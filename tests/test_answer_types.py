@@ -46,6 +46,11 @@ from rag.answer_types import another_of_series, asked_kind, holds
         ("糧食安全的4項原則內容分別是什麼？", "items"),
         ("What are the three priorities of the US APEC year?", "items"),
         ("糧食安全部長會議通過了哪一份原則文件？", "outcome"),  # one thing: no list
+        ("第三次资深官员会议是由谁担任主席的？", "chair"),
+        ("Which US official chaired the third Senior Officials' Meeting?", "chair"),
+        ("Who will chair next year's meetings?", "chair"),
+        ("What recommendations did the steering committee issue?", "outcome"),
+        ("衛生會議提出了哪些具體建議？", "outcome"),
     ],
 )
 def test_asked_kind(question: str, kind: str | None) -> None:
@@ -93,6 +98,11 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("拜登預計將出席高峰會發表演說。", "outcome", False),
         ("惜該目標未獲所有經濟體的共識。", "outcome", True),
         ("The ministers adopted four principles.", "outcome", True),
+        ("專業部長會議所達成的建議將提交經濟領袖會議參考。", "outcome", True),
+        ("會議聚焦於永續健康融資、大流行整備等議題。", "outcome", False),
+        ("2023年第三次資深官員大會於美國華盛頓州西雅圖市召開。", "chair", False),
+        ("會議由美國資深官員擔任主席。", "chair", True),
+        ("The meeting was chaired by Matt Murray.", "chair", True),
         ("對應三大優先領域「互連」、「創新」與「包容」。", "items", True),
         ("著重於下列六大領域的執行工作：\n強化供應鏈韌性\n提升反貪腐成效", "items", True),
         ("priorities: connectivity, innovation and inclusion", "items", True),
