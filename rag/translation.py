@@ -169,11 +169,12 @@ def translate(question: str, glossary: Glossary) -> list[str]:
     """Document words for the question's words (longest phrases first, each word once)."""
     if not glossary:
         return []
-    if any(is_han(t) for t in tokenize(question)):  # Chinese question, English documents
-        return [w for t in dict.fromkeys(tokenize(question)) for w in glossary.get(t, [])]
+    # Chinese words into English ones, English words and phrases into Chinese ones: a
+    # question may hold both ("Where is the leaders' meeting? 那什麼時候？")
+    chinese = [t for t in dict.fromkeys(tokenize(question)) if is_han(t)]
+    out = [w for t in chinese for w in glossary.get(t, [])]
     words = english_key(_WORD.findall(question.lower())).split()
     words = lemmatize(words, glossary)
-    out: list[str] = []
     used = [False] * len(words)
     for n in range(MAX_PHRASE, 0, -1):
         for i in range(len(words) - n + 1):

@@ -202,6 +202,15 @@ def test_follow_ups_use_the_conversation(assistant) -> None:
     assert "拜登" in who.text or "Biden" in who.text
 
 
+def test_a_follow_up_may_change_language(assistant) -> None:
+    question = "Where is the leaders' meeting?"
+    first = assistant.ask(question, history=[])
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": first.text}]
+    when = assistant.ask("那什麼時候？", history=history)
+    assert when.text.splitlines()[1].startswith("眾所矚目的APEC經濟領袖會議將於11月15日"), when.text
+    assert "資深官員" not in when.text  # not the dates of the officials' meetings
+
+
 def test_warm_up_loads_the_tagger_and_dictionary(assistant) -> None:
     from rag.translation import _dictionary
 

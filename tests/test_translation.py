@@ -32,6 +32,14 @@ def test_chinese_questions_translate_into_the_documents_english_words() -> None:
     assert all(w in set(tokenize(ENGLISH_DOCS)) for w in words)
 
 
+def test_a_question_in_both_languages_translates_both_parts() -> None:
+    vocabulary = set(tokenize(CHINESE_DOCS + ENGLISH_DOCS))
+    glossary = build_glossary(vocabulary, into_chinese=True, into_english=True)
+    words = translate("Where is the leaders' meeting? 供應鏈呢？", glossary)
+    assert "领袖" in words and "会议" in words  # the English part, into Chinese
+    assert "supply" in words or "chains" in words  # the Chinese part, into English
+
+
 def test_single_chinese_characters_are_not_used_as_translations() -> None:
     glossary = {"place": ["所", "放", "场所"], "leader": ["领袖"]}
     assert translate("Which place will the leaders choose?", glossary) == ["场所", "领袖"]
