@@ -44,6 +44,8 @@ _FOLLOW_UP = re.compile(
     r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})",
     re.I,
 )
+# what is left of a question such as "那是誰？" or "How many?" once stop words are out
+_QUESTION_WORDS = frozenset({"时候", "谁", "many", "much", "long"})
 
 LEAD_IN: dict[str, str] = {
     "en": "From the documents:",
@@ -54,6 +56,11 @@ NOT_COVERED: dict[str, str] = {
     "en": "The documents don't cover this question.",
     "zh-Hant": "文件中沒有這個問題的答案。",
     "zh-Hans": "文件中没有这个问题的答案。",
+}
+ASK_WHOLE: dict[str, str] = {
+    "en": "What is this question about? Please ask it in full, naming what you mean.",
+    "zh-Hant": "這個問題沒有說明問的是什麼，請把問題問完整，說出您指的是哪件事。",
+    "zh-Hans": "这个问题没有说明问的是什么，请把问题问完整，说出您指的是哪件事。",
 }
 RELATED: dict[str, str] = {
     "en": "These passages may be related:",
@@ -174,6 +181,9 @@ class Assistant:
     ) -> Answer | None:
         """An abstention when the documents do not answer, else None."""
         p = self.policy
+        if query == question and _names_nothing(question):  # "那什麼時候？" opening a chat
+            logger.info("declining %r: it names nothing to look for", question)
+            return Answer(text=ASK_WHOLE[language], citations=[], abstained=True, language=language)
         # each hit against the floor of its language pair: e5 similarities run higher
         # within Chinese than within English, and lower across languages
         margins = [h.sentence - self._floor(language, h) for h in hits]
@@ -266,6 +276,11 @@ def retrieval_query(question: str, history: History) -> str:
     if _FOLLOW_UP.search(question) or short:
         return f"{previous[-1].strip()} {question}"
     return question
+
+
+def _names_nothing(question: str) -> bool:
+    """Does ``question`` hold only question words ("When is it?", "那在哪裡？")?"""
+    return not [t for t in tokenize(question) if t not in _QUESTION_WORDS]
 
 
 def _missing_specifics(query: str, retriever: Retriever) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 import rag
 from rag.answer import (
+    ASK_WHOLE,
     LEAD_IN,
     NOT_COVERED,
     Assistant,
@@ -200,6 +201,15 @@ def test_follow_ups_use_the_conversation(assistant) -> None:
     assert "11月15日" in when.text
     who = assistant.ask("Who will speak there?", history=history)
     assert "拜登" in who.text or "Biden" in who.text
+
+
+def test_a_fragment_with_no_conversation_asks_for_the_whole_question(assistant) -> None:
+    for question, language in (("那什麼時候？", "zh-Hant"), ("When is it?", "en")):
+        answer = assistant.ask(question, history=[])
+        assert answer.abstained and answer.citations == []
+        assert answer.text == ASK_WHOLE[language]
+    history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": "…"}]
+    assert not assistant.ask("那什麼時候？", history=history).abstained
 
 
 def test_a_follow_up_may_change_language(assistant) -> None:
