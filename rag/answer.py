@@ -158,7 +158,9 @@ class Assistant:
         question = question.strip()
         language = detect_language(question)
         query = retrieval_query(question, history or [])
-        hits = self.retriever.search_hits(query, self.policy.k)
+        # ranked by relevance alone: a passage holding a date is no answer to "when" if it
+        # is about something else (pick_sentences and compose weigh the kind per sentence)
+        hits = self.retriever.search_hits(query, self.policy.k, prefer_answer_kind=False)
         if query != question:  # a follow-up: quote what answers the follow-up itself,
             # from the passages nearest the conversation (a fragment alone matches anywhere)
             hits = self.retriever.rescore(hits[: self.policy.follow_up_depth], question)

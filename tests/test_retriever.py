@@ -209,3 +209,31 @@ def test_a_question_is_embedded_once_for_search_and_everyday_check(tmp_path: Pat
     near = retriever.everyday_similarity("供應鏈韌性的重點工作？")
     assert fake.queries_embedded == 1
     assert -1.0 <= near <= 1.0
+
+
+def test_a_passage_holding_the_kind_of_answer_asked_for_ranks_higher(tmp_path: Path) -> None:
+    seeds = write_seeds(
+        tmp_path / "seeds",
+        {
+            "hall.txt": "Everyone asks when the summit will take place.\n",
+            "date.txt": "The summit will take place on 14 November.\n",
+        },
+    )
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
+    question = "When will the summit take place?"
+    plain = {
+        h.passage.source: h.passage.score
+        for h in retriever.search_hits(question, k=2, prefer_answer_kind=False)
+    }
+    assert max(plain, key=plain.__getitem__) == "hall.txt"  # the closer words
+    preferred = retriever.search_hits(question, k=2)
+    assert preferred[0].passage.source == "date.txt"  # it holds a date
+    scores = {h.passage.source: h.passage.score for h in preferred}
+    bonus = retriever.fusion.kind_bonus
+    assert scores["date.txt"] == pytest.approx(plain["date.txt"] + bonus)
+    assert scores["hall.txt"] == pytest.approx(plain["hall.txt"])
+    # a question asking for no kind of answer in particular is ranked by relevance alone
+    assert retriever.search_hits("summit", k=2) == retriever.search_hits(
+        "summit", k=2, prefer_answer_kind=False
+    )
