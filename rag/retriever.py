@@ -10,8 +10,10 @@ words over the passages in its language, and its words translated into the other
 language (see rag.translation) over the passages in that one, so an English question
 over Chinese documents, or over a mix of Chinese and English files, is matched by words
 on both sides. An image caption ("舊金山莫斯科康會議中心。") ranks below body text that
-scores as well; a passage that holds the kind of answer asked for (a date for "when",
-see rag.answer_types) ranks above one that scores about as well without it. Questions
+scores as well; a passage that holds two of the question's words in a row as written
+(an English name such as "CEO Summit" inside Chinese text) or the kind of answer asked
+for (a date for "when", see rag.answer_types) ranks above one that scores about as well
+without it. Questions
 about the document itself ("who wrote this?", "這篇文章在談什麼？") go to each
 document's opening passage. The settings were tuned on the evaluation set (``rag eval``).
 """
@@ -19,8 +21,10 @@ document's opening passage. The settings were tuned on the evaluation set (``rag
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,7 +36,7 @@ from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
-from rag.lexical import BM25, normalise, tokenize
+from rag.lexical import BM25, normalise, stop_word, tokenize
 from rag.store import IndexData, IndexStoreError, load_index
 from rag.translation import translate
 from rag.types import Passage
@@ -64,7 +68,8 @@ class FusionParams:
     candidates: int = 50
     caption_weight: float = 0.5  # an image caption ranks below text that scores the same
     kind_bonus: float = 0.02  # for holding the kind of answer asked for (a date for "when")
-    kind_depth: int = 10  # among the best this many
+    phrase_bonus: float = 0.015  # for holding two of the question's words in a row, as written
+    bonus_depth: int = 10  # the two bonuses go to passages among the best this many
 
 
 @dataclass(frozen=True)
@@ -202,8 +207,13 @@ class Retriever:
         if about_document:
             openings = np.isin(ids, self._openings)
             fused[openings] += fused.max()
+        best = np.argsort(-fused, kind="stable")[: f.bonus_depth]
+        if phrase := _phrases(query):  # "CEO Summit" in "APEC企業領袖高峰會(APEC CEO Summit)"
+            for j in best:
+                if phrase.search(_latin(self.data.chunks[int(ids[j])])):
+                    fused[j] += f.phrase_bonus
         if prefer_answer_kind and (kind := asked_kind(query)):  # a date for "when", …
-            for j in np.argsort(-fused, kind="stable")[: f.kind_depth]:
+            for j in best:
                 if self._holds(int(ids[j]), kind):
                     fused[j] += f.kind_bonus
         lexical_score = dict(own_words + translated)  # the two never share a passage
@@ -284,6 +294,26 @@ class Retriever:
 def is_about_the_document(question: str) -> bool:
     """Does the question ask about the document itself (its topic, its author)?"""
     return bool(_ABOUT_THE_DOCUMENT.search(question))
+
+
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _phrases(query: str) -> re.Pattern[str] | None:
+    """Any two words of ``query`` in a row, neither a stop word, as a pattern that finds
+    them in a passage (apostrophes, hyphens and plurals allowed: "leaders' meeting")."""
+    words = _LATIN_WORD.findall(unicodedata.normalize("NFKC", query).lower())
+    pairs = [
+        rf"(?<![a-z0-9]){re.escape(a)}[\s'’-]*{re.escape(b)}"
+        for a, b in itertools.pairwise(words)
+        if not stop_word(a) and not stop_word(b)
+    ]
+    return re.compile("|".join(pairs)) if pairs else None
+
+
+def _latin(chunk: Chunk) -> str:
+    """A passage with its section title, in the form :func:`_phrases` searches."""
+    return unicodedata.normalize("NFKC", f"{chunk.section}\n{chunk.text}").lower()
 
 
 def _flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:
