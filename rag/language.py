@@ -44,11 +44,32 @@ def is_chinese(text: str) -> bool:
     return han > 0 and han * 3 >= len(_LATIN.findall(text))
 
 
+# the words that frame a question in either language, whatever names it holds
+_ENGLISH_FRAME = frozenset(
+    "what who whom whose where when why how which is are was were do does did will would "
+    "can could should the a an of in on at to for about".split()
+)
+_CHINESE_FRAME = re.compile(r"什麼|什么|哪|誰|谁|嗎|吗|呢|幾|几|多少|如何|怎麼|怎么|是|的|在|有|了")
+
+
 def detect_language(text: str) -> Language:
-    """``zh-Hant``, ``zh-Hans`` or ``en`` (see :func:`is_chinese`); the Chinese script is
-    the one the text changes least under conversion to."""
-    if not is_chinese(text):
-        return "en"
+    """``zh-Hant``, ``zh-Hans`` or ``en``: the language of a question.
+
+    A question holding both scripts is in the language of its frame words: "Who is
+    王薊暄?" is English, "Moscone Center在哪裡？" Chinese. Otherwise it is Chinese when
+    :func:`is_chinese` says so. The Chinese script is the one the text changes least
+    under conversion to.
+    """
+    english = sum(w.lower() in _ENGLISH_FRAME for w in re.findall(r"[A-Za-z]+", text))
+    chinese = len(_CHINESE_FRAME.findall(text))
+    if english == chinese:
+        asked_in_english = not is_chinese(text)
+    else:
+        asked_in_english = english > chinese
+    return "en" if asked_in_english else _chinese_script(text)
+
+
+def _chinese_script(text: str) -> Language:
     simplified = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)))
     traditional = sum(a != b for a, b in zip(text, _converter("s2t").convert(text)))
     return "zh-Hans" if traditional > simplified else "zh-Hant"
@@ -58,9 +79,8 @@ def script_of(texts: list[str]) -> str:
     """The Chinese script most of ``texts`` are written in, or "" when they are not Chinese."""
     votes = {"zh-Hant": 0, "zh-Hans": 0}
     for text in texts:
-        lang = detect_language(text)
-        if lang in votes:
-            votes[lang] += len(_HAN.findall(text))
+        if is_chinese(text):
+            votes[_chinese_script(text)] += len(_HAN.findall(text))
     if not any(votes.values()):
         return ""
     return max(votes, key=lambda k: votes[k])

@@ -69,3 +69,20 @@ def test_is_chinese() -> None:
     assert not is_chinese("The spring harvest began on 2 April.")
     assert not is_chinese("Oolong (烏龍) made up about 70 percent of the harvest.")
     assert not is_chinese("")
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Who is 王薊暄?", "en"),  # an English question naming a Chinese name
+        ("What is the goal of the 灣區議程?", "en"),
+        ("Moscone Center在哪裡？", "zh-Hant"),  # a Chinese question naming an English one
+        ("SOM3是在哪个城市召开的？", "zh-Hans"),
+        ("APEC經濟領袖會議", "zh-Hant"),  # no frame words: the script counts decide
+        ("The tea (綠茶) grows on hills.", "en"),
+    ],
+)
+def test_a_question_mixing_scripts_is_in_the_language_of_its_frame(
+    question: str, language: str
+) -> None:
+    assert detect_language(question) == language
