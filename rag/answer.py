@@ -212,7 +212,14 @@ class Assistant:
         return declined(language, related if offer_related else [])
 
     def _elsewhere(self, question: str, hits: list[Hit]) -> str:
-        """Why ``question`` is about something else than the documents, or ""."""
+        """Why ``question`` is about something else than the documents, or "".
+
+        A question naming an acronym of the documents ("What is BCG?") is about them.
+        """
+        text = self.retriever.searchable_text
+        for acronym in _ACRONYM.findall(question):
+            if re.search(rf"(?<![a-z0-9]){re.escape(acronym.lower())}(?![a-z0-9])", text):
+                return ""
         everyday = self.retriever.everyday_similarity(question)
         best = max(h.sentence for h in hits)
         if everyday <= best + self.policy.everyday_margin:

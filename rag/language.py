@@ -62,11 +62,9 @@ def detect_language(text: str) -> Language:
     """
     english = sum(w.lower() in _ENGLISH_FRAME for w in re.findall(r"[A-Za-z]+", text))
     chinese = len(_CHINESE_FRAME.findall(text))
-    if english == chinese:
-        asked_in_english = not is_chinese(text)
-    else:
-        asked_in_english = english > chinese
-    return "en" if asked_in_english else _chinese_script(text)
+    if english != chinese:
+        return "en" if english > chinese else _chinese_script(text)
+    return _chinese_script(text) if is_chinese(text) else "en"
 
 
 def _chinese_script(text: str) -> Language:

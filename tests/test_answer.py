@@ -187,6 +187,12 @@ def test_unanswerable_questions_are_declined_in_their_language(
     assert markers_consistent(answer)
 
 
+def test_a_question_naming_an_acronym_of_the_documents_is_not_off_topic(assistant) -> None:
+    answer = assistant.ask("What is BCG?", history=[])  # "BCG vaccine" is an everyday phrase
+    assert not answer.abstained, answer.text
+    assert "BCG" in answer.text
+
+
 def test_an_off_topic_question_is_offered_no_related_passages(assistant) -> None:
     answer = assistant.ask("Tell me a joke.", history=[])
     assert answer.abstained
