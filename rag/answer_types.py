@@ -84,8 +84,11 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
     "statement": re.compile(  # what someone said
         r"(?<!文章|文件|報告|报告|本文|作者|全文)(?:說|说|講|讲)了?(?:什麼|什么|哪些)"
         r"|(?:演講|演讲|講話|讲话|致詞|致词)的?(?:內容|内容)"
+        # not what a text says ("What does the energy ministers' target say?")
         r"|\bwhat (?:did|does|will) (?!(?:the|this) (?:article|document|text|report|author)\b)"
-        r"[\w' ]{1,40}\b(?:say|tell)\b|\bwhat was said\b",
+        r"(?:(?!\b(?:targets?|goals?|reports?|agendas?|plans?|principles?|documents?|roadmaps?"
+        r"|blueprints?|rules?|declarations?|statements?|texts?|articles?)\b)[\w' ]){1,40}"
+        r"\b(?:say|tell)\b|\bwhat was said\b",
         re.I,
     ),
     "outcome": re.compile(

@@ -33,6 +33,8 @@ from rag.answer_types import another_of_series, asked_kind, holds
         ("糧食安全部長會議通過了什麼原則？", "outcome"),
         ("拜登在高峰會的演講講了什麼？", "statement"),
         ("What did Biden say in his speech?", "statement"),
+        ("What does the energy ministers' target say?", None),  # what a text says
+        ("What did the ministers' joint statement say?", None),
         ("What does the article say about Seattle?", None),  # about the text itself
         ("這篇文章說了什麼？", None),
         ("聽說拜登會上台致詞，是哪一個活動？", None),  # which event, not what was said
