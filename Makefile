@@ -37,6 +37,7 @@ eval: $(RUN_OK)
 	$(VENV)/bin/rag eval --baseline
 	$(VENV)/bin/rag eval --baseline --questions rag/data/heldout_questions.jsonl
 	$(VENV)/bin/rag eval --baseline --questions rag/data/blind_questions.jsonl
+	$(VENV)/bin/rag eval --baseline --questions rag/data/conversation_questions.jsonl
 	$(VENV)/bin/rag eval --questions rag/data/offtopic_questions.jsonl
 
 test: $(TEST_OK)

@@ -207,7 +207,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report["baseline"] = evaluate_retrieval(baseline.search, questions, originals)
     if not args.no_answers:
         assistant = Assistant(retriever, llm=None)
-        report["answers"] = evaluate_answers(lambda q: assistant.ask(q, history=[]), questions)
+        report["answers"] = evaluate_answers(assistant.ask, questions)
     if args.json:
         print(
             json.dumps(

@@ -2,8 +2,9 @@
 
 A question file is JSON lines: ``id``, ``lang`` (zh-Hant / zh-Hans / en), ``question``,
 ``answerable``, ``evidence`` (strings of the original source; a retrieved passage is
-relevant when its original span contains one) and ``facts`` (an answer is right when it
-contains one, compared in Simplified script without whitespace).
+relevant when its original span contains one), ``facts`` (an answer is right when it
+contains one, compared in Simplified script without whitespace) and, for a follow-up,
+``history``: the questions asked before it in the same conversation, in order.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import markers_consistent
+from rag.answer import History, markers_consistent, retrieval_query
 from rag.documents import load_documents
 from rag.embeddings import Embedder
 from rag.language import to_simplified
@@ -35,6 +36,7 @@ class Question:
     answerable: bool
     evidence: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()  # the questions asked before it in the conversation
 
 
 def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
@@ -47,6 +49,9 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
             row = json.loads(line)
             if not isinstance(row, dict):
                 raise ValueError("a line must be a JSON object")
+            history = row.get("history", [])
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise ValueError("history must be a list of questions")
             questions.append(
                 Question(
                     id=row["id"],
@@ -55,6 +60,7 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
                     answerable=bool(row["answerable"]),
                     evidence=tuple(row.get("evidence", ())),
                     facts=tuple(row.get("facts", ())),
+                    history=tuple(history),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -98,7 +104,8 @@ def evaluate_retrieval(
     for q in questions:
         if not q.answerable:
             continue
-        ranks = [i for i, p in enumerate(search(q.question, depth)) if is_relevant(p, q, originals)]
+        query = retrieval_query(q.question, [{"role": "user", "content": h} for h in q.history])
+        ranks = [i for i, p in enumerate(search(query, depth)) if is_relevant(p, q, originals)]
         first = ranks[0] if ranks else None
         row = (
             float(first == 0),
@@ -135,12 +142,20 @@ class AnswerScores:
 
 
 def evaluate_answers(
-    ask: Callable[[str], Answer], questions: Iterable[Question]
+    ask: Callable[[str, History], Answer], questions: Iterable[Question]
 ) -> dict[str, AnswerScores]:
-    """Answer quality per language and overall ("all")."""
+    """Answer quality per language and overall ("all"). A follow-up is asked after its
+    conversation: each earlier question is asked in turn, with the answers so far."""
     per: dict[str, list[tuple[Question, Answer]]] = {}
     for q in questions:
-        answer = ask(q.question)
+        history: list[dict[str, str]] = []
+        for earlier in q.history:
+            reply = ask(earlier, list(history))
+            history += [
+                {"role": "user", "content": earlier},
+                {"role": "assistant", "content": reply.text},
+            ]
+        answer = ask(q.question, history)
         for key in (q.lang, "all"):
             per.setdefault(key, []).append((q, answer))
     out = {}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer import History
 from rag.evaluation import (
     DEFAULT_QUESTIONS,
     LANGUAGES,
@@ -294,7 +295,8 @@ def test_evaluate_answers_scores_facts_refusals_abstention_and_markers() -> None
     }
     asked: list[str] = []
 
-    def ask(question: str) -> Answer:
+    def ask(question: str, history: History) -> Answer:
+        assert history == []
         asked.append(question)
         return replies[question.removeprefix("question ").removesuffix("?")]
 
@@ -332,11 +334,53 @@ def test_evaluate_answers_scores_facts_refusals_abstention_and_markers() -> None
 def test_an_abstained_answer_never_counts_as_holding_the_fact() -> None:
     q = _question("q", facts=("Seattle",))
     scores = evaluate_answers(
-        lambda _: Answer(text="Maybe Seattle, but not covered.", abstained=True), [q]
+        lambda _q, _h: Answer(text="Maybe Seattle, but not covered.", abstained=True), [q]
     )
     assert scores["all"].fact_rate == 0.0
     assert scores["all"].wrong_refusals == 1.0
     assert scores["all"].failures == ["q"]
+
+
+def test_a_follow_up_is_asked_after_its_conversation() -> None:
+    follow_up = Question(
+        id="cv",
+        lang="zh-Hant",
+        question="那什麼時候？",
+        answerable=True,
+        evidence=("11月15日",),
+        facts=("11月15日",),
+        history=("領袖會議在哪裡？",),
+    )
+    calls: list[tuple[str, list[dict[str, str]]]] = []
+
+    def ask(question: str, history: History) -> Answer:
+        calls.append((question, list(history)))
+        return _cited("會議將於11月15日舉行 [1]" if history else "在舊金山 [1]")
+
+    scores = evaluate_answers(ask, [follow_up])
+    assert calls == [
+        ("領袖會議在哪裡？", []),
+        (
+            "那什麼時候？",
+            [
+                {"role": "user", "content": "領袖會議在哪裡？"},
+                {"role": "assistant", "content": "在舊金山 [1]"},
+            ],
+        ),
+    ]
+    assert scores["all"].fact_rate == 1.0
+
+    searched: list[str] = []
+    evaluate_retrieval(lambda query, k: searched.append(query) or [], [follow_up], {})
+    assert searched == ["領袖會議在哪裡？ 那什麼時候？"]  # searched with the question before
+
+
+def test_history_must_be_a_list_of_questions(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    row = {"id": "a", "lang": "en", "question": "When?", "answerable": True, "history": "x"}
+    path.write_text(json.dumps(row), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"q\.jsonl:1: .*history"):
+        load_questions(path)
 
 
 # ---------------------------------------------------------------- the baseline
