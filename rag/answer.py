@@ -93,6 +93,7 @@ class AnswerPolicy:
 
     k: int = 5  # passages retrieved
     follow_up_depth: int = 3  # of which a follow-up ("那什麼時候？") is answered from
+    follow_up_weight: float = 0.6  # its sentences: 0.6 its own cosine, 0.4 the conversation's
     # A question is declined when no retrieved sentence reaches the cosine floor for
     # the language pair of question and passage.
     floor: float = 0.835  # Chinese question, Chinese documents
@@ -160,11 +161,13 @@ class Assistant:
         query = retrieval_query(question, history or [])
         # ranked by relevance alone: a passage holding a date is no answer to "when" if it
         # is about something else (pick_sentences and compose weigh the kind per sentence)
-        hits = self.retriever.search_hits(query, self.policy.k, prefer_answer_kind=False)
+        found = self.retriever.search_hits(query, self.policy.k, prefer_answer_kind=False)
+        hits = found
         if query != question:  # a follow-up: quote what answers the follow-up itself,
             # from the passages nearest the conversation (a fragment alone matches anywhere)
-            hits = self.retriever.rescore(hits[: self.policy.follow_up_depth], question)
-        declined = self._decline(question, query, hits, language)
+            found = found[: self.policy.follow_up_depth]
+            hits = self.retriever.rescore(found, question, self.policy.follow_up_weight)
+        declined = self._decline(question, query, found, language)
         if declined is not None or self.llm is None:
             answer = declined or self._compose(question, language, hits)
             yield from _chunks(answer.text)
@@ -179,25 +182,32 @@ class Assistant:
     # ------------------------------------------------------------------ abstention
 
     def _decline(
-        self, question: str, query: str, hits: list[Hit], language: Language
+        self, question: str, query: str, found: list[Hit], language: Language
     ) -> Answer | None:
-        """An abstention when the documents do not answer, else None."""
+        """An abstention when the documents do not answer, else None.
+
+        ``found`` are the passages as found for ``query``, their sentences scored against
+        it: a follow-up is covered when its conversation is ("開了多久？" after
+        "第三次資深官員會議在哪裡召開？"); whether the documents hold what it asks for (a
+        date) is judged on the sentences that would answer it, in :func:`compose`.
+        """
         p = self.policy
         if query == question and _names_nothing(question):  # "那什麼時候？" opening a chat
             logger.info("declining %r: it names nothing to look for", question)
             return Answer(text=ASK_WHOLE[language], citations=[], abstained=True, language=language)
         # each hit against the floor of its language pair: e5 similarities run higher
         # within Chinese than within English, and lower across languages
-        margins = [h.sentence - self._floor(language, h) for h in hits]
-        best = max(range(len(hits)), key=margins.__getitem__, default=None)
+        asked_in = detect_language(query)
+        margins = [h.sentence - self._floor(asked_in, h) for h in found]
+        best = max(range(len(found)), key=margins.__getitem__, default=None)
         about_document = is_about_the_document(query)
         reason, offer_related = "", True
         if (best is None or margins[best] < 0) and not about_document:
             reason = "no sentence clears the similarity floor"
             if best is not None:
-                floor = self._floor(language, hits[best])
-                reason = f"best sentence similarity {hits[best].sentence:.3f} < {floor:.3f}"
-        elif query == question and not about_document and (why := self._elsewhere(question, hits)):
+                floor = self._floor(asked_in, found[best])
+                reason = f"best sentence similarity {found[best].sentence:.3f} < {floor:.3f}"
+        elif query == question and not about_document and (why := self._elsewhere(question, found)):
             reason, offer_related = why, False  # about something else: nothing here is related
         elif missing := _missing_specifics(query, self.retriever):
             reason = f"not in the documents: {', '.join(missing)}"
@@ -208,7 +218,7 @@ class Assistant:
         if not reason:
             return None
         logger.info("declining %r: %s", question, reason)
-        related = [h.passage for h, m in zip(hits[:2], margins) if m >= -p.related_margin]
+        related = [h.passage for h, m in zip(found[:2], margins) if m >= -p.related_margin]
         return declined(language, related if offer_related else [])
 
     def _elsewhere(self, question: str, hits: list[Hit]) -> str:

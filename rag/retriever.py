@@ -266,20 +266,21 @@ class Retriever:
         """The languages of the passages: "zh" (Chinese), "en" (English), or both."""
         return frozenset("zh" if chinese else "en" for chinese in self._chinese)
 
-    def rescore(self, hits: list[Hit], question: str) -> list[Hit]:
-        """The same hits with their sentences scored against ``question`` instead.
+    def rescore(self, hits: list[Hit], question: str, weight: float = 1.0) -> list[Hit]:
+        """The same hits with their sentences scored against ``question``: ``weight`` times
+        their cosine with it plus ``1 - weight`` times their score so far.
 
-        A follow-up is searched together with the question before it, but the sentences
-        that answer it are the ones closest to the follow-up itself.
+        A follow-up is searched together with the question before it; the sentences that
+        answer it are the ones close to both the follow-up itself and the conversation.
         """
         qvec = self._query_vector(question)
         out = []
         for hit in hits:
             rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]
-            scores = rows @ qvec
-            if not len(scores):
+            if not len(rows):
                 out.append(hit)
                 continue
+            scores = weight * (rows @ qvec) + (1 - weight) * np.array(hit.sentence_scores)
             out.append(
                 replace(
                     hit,

@@ -218,6 +218,17 @@ def test_a_fragment_with_no_conversation_asks_for_the_whole_question(assistant) 
     assert not assistant.ask("那什麼時候？", history=history).abstained
 
 
+def test_a_follow_up_is_covered_when_its_conversation_is(assistant) -> None:
+    # "開了多久？" alone is far from every sentence; with the question before it, it is not
+    first = "第三次資深官員會議在哪裡召開？"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": "…"}]
+    answer = assistant.ask("開了多久？", history=history)
+    assert not answer.abstained, answer.text
+    assert "逾三週" in answer.text or "7月29日" in answer.text
+    cost = assistant.ask("花了多少經費？", history=history)  # covered topic, no sum of money
+    assert cost.abstained
+
+
 def test_a_follow_up_may_change_language(assistant) -> None:
     question = "Where is the leaders' meeting?"
     first = assistant.ask(question, history=[])

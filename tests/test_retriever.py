@@ -269,3 +269,18 @@ def test_phrases_are_two_words_in_a_row_neither_a_stop_word() -> None:
     assert not phrase.search("meeting of leaders")
     assert _phrases("What is the date?") is None
     assert _phrases("領袖會議在哪裡？") is None
+
+
+def test_rescore_mixes_the_follow_up_with_the_conversation(real: tuple[Path, Retriever]) -> None:
+    _, retriever = real
+    hits = retriever.search_hits("APEC經濟領袖會議在哪裡舉行？ 那什麼時候？", k=3)
+    alone = retriever.rescore(hits, "那什麼時候？")
+    half = retriever.rescore(hits, "那什麼時候？", weight=0.5)
+    kept = retriever.rescore(hits, "那什麼時候？", weight=0.0)
+    for hit, a, h, k in zip(hits, alone, half, kept, strict=True):
+        assert (a.passage, h.passage, k.passage) == (hit.passage,) * 3  # same passages, order
+        assert k.sentence_scores == pytest.approx(hit.sentence_scores)
+        mean = [(x + y) / 2 for x, y in zip(a.sentence_scores, hit.sentence_scores, strict=True)]
+        assert h.sentence_scores == pytest.approx(mean)
+        assert h.sentence == pytest.approx(max(mean))
+    assert alone[0].sentence_scores != pytest.approx(hits[0].sentence_scores)
