@@ -211,16 +211,20 @@ def test_a_question_is_embedded_once_for_search_and_everyday_check(tmp_path: Pat
     assert -1.0 <= near <= 1.0
 
 
+def _fake_retriever(folder: Path, files: dict[str, str]) -> Retriever:
+    """A retriever over ``files`` (name: text) with the fake embedder."""
+    rag.build_index(write_seeds(folder / "seeds", files), folder / "index", embedder=FakeEmbedder())
+    return Retriever.load(folder / "index", embedder=FakeEmbedder())
+
+
 def test_a_passage_holding_the_kind_of_answer_asked_for_ranks_higher(tmp_path: Path) -> None:
-    seeds = write_seeds(
-        tmp_path / "seeds",
+    retriever = _fake_retriever(
+        tmp_path,
         {
             "hall.txt": "Everyone asks when the summit will take place.\n",
             "date.txt": "The summit will take place on 14 November.\n",
         },
     )
-    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
-    retriever = Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
     question = "When will the summit take place?"
     plain = {
         h.passage.source: h.passage.score
@@ -240,15 +244,13 @@ def test_a_passage_holding_the_kind_of_answer_asked_for_ranks_higher(tmp_path: P
 
 
 def test_a_passage_holding_words_of_the_question_in_a_row_ranks_higher(tmp_path: Path) -> None:
-    seeds = write_seeds(
-        tmp_path / "seeds",
+    retriever = _fake_retriever(
+        tmp_path,
         {
             "apart.txt": "The CEO of the firm said the summit was long and the summit was late.\n",
             "named.txt": "The CEO Summit opens in the hall.\n",
         },
     )
-    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
-    retriever = Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
     without = Retriever(
         retriever.data, retriever.embedder, replace(retriever.fusion, phrase_bonus=0)
     )
