@@ -100,12 +100,14 @@ class Retriever:
                 f"({embedder.dim}-d): run `rag build --embedder {embedder.name} --full`, "
                 f"or search with --embedder {data.manifest.embedder}"
             )
-        self.data = data
         self.embedder = embedder
         self.fusion = fusion
         self.version = data.version
         self._passages = _flat_index(data.vectors, data.manifest.dim)
         self._sentences = _flat_index(data.sentence_vectors, data.manifest.dim)
+        # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
+        stored = {"vectors": _stored(self._passages), "sentence_vectors": _stored(self._sentences)}
+        self.data = data = replace(data, **stored)
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
         self._bm25 = BM25(data.terms)
@@ -322,6 +324,17 @@ def _flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+def _stored(index: faiss.IndexFlatIP) -> np.ndarray:
+    """The vectors of a flat index as a read-only array over its own memory (no copy).
+    Valid while the index lives and nothing is added to it."""
+    if index.ntotal == 0:
+        return np.zeros((0, index.d), dtype=np.float32)
+    flat = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+    vectors = flat.reshape(index.ntotal, index.d)
+    vectors.flags.writeable = False
+    return vectors
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

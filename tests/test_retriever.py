@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import rag
@@ -286,3 +287,18 @@ def test_rescore_mixes_the_follow_up_with_the_conversation(real: tuple[Path, Ret
         assert h.sentence_scores == pytest.approx(mean)
         assert h.sentence == pytest.approx(max(mean))
     assert alone[0].sentence_scores != pytest.approx(hits[0].sentence_scores)
+
+
+def test_vectors_are_kept_once_where_faiss_keeps_them(real: tuple[Path, Retriever]) -> None:
+    index, retriever = real
+    on_disk = load_index(index)
+    for kept, read in (
+        (retriever.data.vectors, on_disk.vectors),
+        (retriever.data.sentence_vectors, on_disk.sentence_vectors),
+    ):
+        assert not kept.flags.owndata and not kept.flags.writeable  # a view, read-only
+        np.testing.assert_array_equal(kept, read)
+    hits = retriever.search_hits("糧食安全部長會議", k=1)
+    assert hits[0].dense == pytest.approx(
+        float(on_disk.vectors[hits[0].index] @ retriever._query_vector("糧食安全部長會議"))
+    )
