@@ -28,7 +28,6 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from rag import background, config
@@ -37,7 +36,7 @@ from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
 from rag.lexical import BM25, normalise, stop_word, tokenize
-from rag.store import IndexData, IndexStoreError, load_index
+from rag.store import IndexData, IndexStoreError, flat_index, load_index, vectors_of
 from rag.translation import translate
 from rag.types import Passage
 
@@ -103,10 +102,11 @@ class Retriever:
         self.embedder = embedder
         self.fusion = fusion
         self.version = data.version
-        self._passages = _flat_index(data.vectors, data.manifest.dim)
-        self._sentences = _flat_index(data.sentence_vectors, data.manifest.dim)
+        self._passages = flat_index(data.vectors, data.manifest.dim)
+        self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
         # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
-        stored = {"vectors": _stored(self._passages), "sentence_vectors": _stored(self._sentences)}
+        stored = {"vectors": vectors_of(self._passages)}
+        stored["sentence_vectors"] = vectors_of(self._sentences)
         self.data = data = replace(data, **stored)
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
@@ -317,24 +317,6 @@ def _phrases(query: str) -> re.Pattern[str] | None:
 def _latin(chunk: Chunk) -> str:
     """A passage with its section title, in the form :func:`_phrases` searches."""
     return unicodedata.normalize("NFKC", f"{chunk.section}\n{chunk.text}").lower()
-
-
-def _flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
-def _stored(index: faiss.IndexFlatIP) -> np.ndarray:
-    """The vectors of a flat index as a read-only array over its own memory (no copy).
-    Valid while the index lives and nothing is added to it."""
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    flat = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
-    vectors = flat.reshape(index.ntotal, index.d)
-    vectors.flags.writeable = False
-    return vectors
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

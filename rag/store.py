@@ -156,10 +156,7 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
         out.flush()
         os.fsync(out.fileno())
     for name, vectors in ((DENSE, data.vectors), (SENTENCES, data.sentence_vectors)):
-        index = faiss.IndexFlatIP(data.manifest.dim)
-        if len(vectors):
-            index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(index, str(tmp / name))
+        faiss.write_index(flat_index(vectors, data.manifest.dim), str(tmp / name))
     (tmp / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), encoding="utf-8")
     files = {name: _sha256(tmp / name) for name in (PASSAGES, DENSE, SENTENCES, GLOSSARY)}
     manifest = replace(data.manifest, files=files, built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -248,8 +245,41 @@ def load_index(index_dir: str | Path) -> IndexData:
 
 def _read_vectors(path: Path, dim: int) -> np.ndarray:
     index = faiss.read_index(str(path))
-    if index.d != dim:
-        raise ValueError(f"{path.name} holds {index.d}-d vectors, the manifest says {dim}")
+    if not isinstance(index, faiss.IndexFlatIP) or index.d != dim:
+        raise ValueError(f"{path.name} is not a flat index of {dim}-d vectors")
+    return vectors_of(index)
+
+
+class _Owner:
+    """Keeps a flat FAISS index alive while an array over its memory exists."""
+
+    def __init__(self, index: faiss.IndexFlatIP) -> None:
+        self.index = index
+        memory = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+        self.__array_interface__ = memory.__array_interface__
+
+
+def vectors_of(index: faiss.IndexFlatIP) -> np.ndarray:
+    """The vectors of a flat FAISS index as a read-only (n, dim) array over the index's own
+    memory: no copy, and the array keeps the index alive. Nothing may be added to it."""
     if index.ntotal == 0:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.asarray(index.reconstruct_n(0, index.ntotal), dtype=np.float32)
+        return np.zeros((0, index.d), dtype=np.float32)
+    vectors = np.asarray(_Owner(index)).reshape(index.ntotal, index.d)
+    vectors.flags.writeable = False
+    return vectors
+
+
+def flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:
+    """A FAISS inner-product index over ``vectors``: the one they are the whole of (see
+    :func:`vectors_of`: a loaded index is searched where it was read, not copied), else a
+    new one."""
+    base = vectors
+    while isinstance(base, np.ndarray):
+        base = base.base
+    whole = isinstance(base, _Owner) and vectors.shape == (base.index.ntotal, base.index.d)
+    if whole and vectors.ctypes.data == base.__array_interface__["data"][0]:
+        return base.index
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index

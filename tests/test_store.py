@@ -257,3 +257,21 @@ def test_unrelated_folders_survive_pruning(
     rag.build_index(seeds_dir, built, embedder=fake)
     assert (built / "notes").is_dir()
     assert (built / ".gitkeep").exists()
+
+
+def test_loaded_vectors_are_read_only_views_of_their_faiss_index(built: Path) -> None:
+    import gc
+
+    data = load_index(built)
+    vectors = data.vectors
+    assert not vectors.flags.owndata and not vectors.flags.writeable
+    index = store.flat_index(vectors, data.manifest.dim)
+    assert store.flat_index(vectors, data.manifest.dim) is index  # searched where read
+    assert index.ntotal == len(vectors)
+    assert store.flat_index(vectors[1:], data.manifest.dim) is not index  # a part: a new one
+    expected = vectors.copy()
+    del data, index
+    gc.collect()
+    np.testing.assert_array_equal(vectors, expected)  # the view keeps its index alive
+    with pytest.raises(ValueError):
+        vectors[0, 0] = 1.0
