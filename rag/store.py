@@ -88,7 +88,8 @@ class IndexData:
     """An index in memory: manifest, chunks with their BM25 terms, passage and sentence vectors.
 
     ``sentence_vectors`` holds one row per sentence of every chunk, in chunk order:
-    chunk ``i`` owns rows ``sentence_rows[i]:sentence_rows[i + 1]``.
+    chunk ``i`` owns rows ``sentence_rows[i]:sentence_rows[i + 1]``. As loaded by
+    :func:`load_index`, both are read-only views of the FAISS indexes read from disk.
     """
 
     manifest: Manifest
