@@ -38,7 +38,8 @@ _LIST_QUESTION = re.compile(
 )
 _FOLLOW_UP = re.compile(
     r"^(?:那|那麼|那么|還有|还有|而|它|他|她|其|該|该|此|這|这)"
-    r"|(?:它|他們|他们|她們|她们|那裡|那里|那邊|那边|那時|那时|這個|这个|那個|那个|該會議|该会议)"
+    r"|(?:它|他們|他们|她們|她们|那裡|那里|那邊|那边|那時|那时|這個|这个|那個|那个|該會議|该会议"
+    r"|這些|这些|那些|上述|其中|藉此|借此|為此|为此|對此|对此)"
     r"|呢[？?]?$"
     r"|\b(?:it|its|they|them|their|there|that|those|these|he|she|his|her)\b"
     r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})",

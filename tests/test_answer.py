@@ -74,6 +74,8 @@ def test_follow_up_questions_carry_the_previous_question() -> None:
     assert retrieval_query(where, joke) == where
     assert retrieval_query("討論了哪些議題？", history) == f"{LEADERS} 討論了哪些議題？"
     assert retrieval_query("數位月期間辦了哪些會議？", history) == "數位月期間辦了哪些會議？"
+    risk = "希望借此应对什么风险？"  # "by this": it points back, however long
+    assert retrieval_query(risk, history) == f"{LEADERS} {risk}"
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:
