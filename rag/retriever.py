@@ -13,9 +13,9 @@ on both sides. An image caption ("舊金山莫斯科康會議中心。") ranks b
 scores as well; a passage that holds two of the question's words in a row as written
 (an English name such as "CEO Summit" inside Chinese text) or the kind of answer asked
 for (a date for "when", see rag.answer_types) ranks above one that scores about as well
-without it. Questions
-about the document itself ("who wrote this?", "這篇文章在談什麼？") go to each
-document's opening passage. The settings were tuned on the evaluation set (``rag eval``).
+without it. Questions about the document itself ("who wrote this?", "這篇文章在談什麼？")
+go to each document's opening passage. The settings were tuned on the evaluation set
+(``rag eval``).
 """
 
 from __future__ import annotations
@@ -105,9 +105,9 @@ class Retriever:
         self._passages = flat_index(data.vectors, data.manifest.dim)
         self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
         # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
-        stored = {"vectors": vectors_of(self._passages)}
-        stored["sentence_vectors"] = vectors_of(self._sentences)
-        self.data = data = replace(data, **stored)
+        self.data = data = replace(
+            data, vectors=vectors_of(self._passages), sentence_vectors=vectors_of(self._sentences)
+        )
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
         self._bm25 = BM25(data.terms)
