@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from rag import grounding
 from rag.answer_types import another_of_series, asked_kind, holds
 from rag.language import Language, detect_language, to_simplified
-from rag.lexical import tokenize
+from rag.lexical import is_han, tag, tokenize
 from rag.llm import ChatClient, LLMConfig, LLMError
 from rag.retriever import Hit, Retriever, is_about_the_document
 from rag.types import Answer, Passage
@@ -46,7 +46,9 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 # what is left of a question such as "那是誰？" or "How many?" once stop words are out
-_QUESTION_WORDS = frozenset({"时候", "谁", "many", "much", "long"})
+_QUESTION_WORDS = frozenset(
+    "时候 谁 多久 一天 哪天 几号 几月 几年 多少 many much long often date time day".split()
+)
 
 LEAD_IN: dict[str, str] = {
     "en": "From the documents:",
@@ -159,7 +161,7 @@ class Assistant:
             raise ValueError("question is empty: type a question about the documents")
         question = question.strip()
         language = detect_language(question)
-        query = retrieval_query(question, history or [])
+        query = retrieval_query(question, history or [], self._new_topic)
         # ranked by relevance alone: a passage holding a date is no answer to "when" if it
         # is about something else (pick_sentences and compose weigh the kind per sentence)
         found = self.retriever.search_hits(query, self.policy.k, prefer_answer_kind=False)
@@ -175,6 +177,21 @@ class Assistant:
             yield answer
             return
         yield from self._stream_llm(question, language, hits, history or [])
+
+    def _new_topic(self, question: str) -> bool:
+        """Does ``question`` name something the documents never mention: an English word
+        neither in them nor translating into their words ("Tell me a joke."), a Chinese
+        noun not in them ("講個笑話")? Then it is no fragment of the conversation."""
+        text = self.retriever.searchable_text
+        if detect_language(question) != "en":
+            nouns = [w for w, flag in tag(question) if flag.startswith("n")]
+            return any(w not in text for w in nouns)
+        words = [t for t in tokenize(question) if not is_han(t) and t not in _QUESTION_WORDS]
+        return any(
+            not re.search(rf"(?<![a-z0-9]){re.escape(w)}", text)
+            and not self.retriever.translated_terms(w)
+            for w in words
+        )
 
     def _compose(self, question: str, language: Language, hits: list[Hit]) -> Answer:
         translated = self.retriever.translated_terms(question)
@@ -280,11 +297,14 @@ class Assistant:
 # ---------------------------------------------------------------------------- helpers
 
 
-def retrieval_query(question: str, history: History) -> str:
+def retrieval_query(
+    question: str, history: History, new_topic: Callable[[str], bool] | None = None
+) -> str:
     """The question, preceded by the previous question when it is a follow-up.
 
     "那什麼時候？" after "APEC經濟領袖會議在哪裡舉行？" searches for both, so the
-    passage about the leaders' meeting is found again.
+    passage about the leaders' meeting is found again. A short question that
+    ``new_topic`` says starts one ("Tell me a joke.") stands alone.
     """
     previous = [m.get("content", "") for m in history if m.get("role") == "user"]
     previous = [p for p in previous if isinstance(p, str) and p.strip()]
@@ -293,6 +313,8 @@ def retrieval_query(question: str, history: History) -> str:
     # a fragment ("When?", "討論了哪些議題？") leans on the question before; a whole question
     # ("Where is the leaders' meeting?") stands alone unless it points back ("there", "那")
     short = len(question) <= 8 if detect_language(question) != "en" else len(question.split()) <= 4
+    if short and new_topic is not None:
+        short = not new_topic(question)
     if _FOLLOW_UP.search(question) or short:
         return f"{previous[-1].strip()} {question}"
     return question
@@ -347,6 +369,8 @@ def compose(
     if kind and not any(holds(quote, kind) for quote in quotes):
         logger.info("declining %r: no %s in the sentences that would answer it", question, kind)
         return declined(language, [h.passage for h in hits[:2]])
+    if kind:  # the sentences holding the kind of answer asked for (the date) come first
+        picked = [p for _, p in sorted(zip(quotes, picked), key=lambda x: not holds(x[0], kind))]
     if other := another_of_series(question, " ".join(quotes)):
         logger.info("declining %r: the sentences to quote are about %s", question, other)
         return declined(language, [h.passage for h in hits[:2]])

@@ -76,6 +76,11 @@ def test_follow_up_questions_carry_the_previous_question() -> None:
     assert retrieval_query("數位月期間辦了哪些會議？", history) == "數位月期間辦了哪些會議？"
     risk = "希望借此应对什么风险？"  # "by this": it points back, however long
     assert retrieval_query(risk, history) == f"{LEADERS} {risk}"
+    # a short question naming what the documents never mention starts a new topic
+    joke = "Tell me a joke."
+    assert retrieval_query(joke, history) == f"{LEADERS} {joke}"
+    assert retrieval_query(joke, history, new_topic=lambda q: "joke" in q) == joke
+    assert retrieval_query("那什麼時候？", history, lambda q: False) == f"{LEADERS} 那什麼時候？"
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:
@@ -229,6 +234,22 @@ def test_a_follow_up_is_covered_when_its_conversation_is(assistant) -> None:
     assert "逾三週" in answer.text or "7月29日" in answer.text
     cost = assistant.ask("花了多少經費？", history=history)  # covered topic, no sum of money
     assert cost.abstained
+
+
+def test_an_off_topic_question_after_a_real_one_is_still_declined(assistant) -> None:
+    history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": "…"}]
+    for question in ("Tell me a joke.", "講個笑話", "How tall is Everest?"):
+        answer = assistant.ask(question, history=history)
+        assert answer.abstained, (question, answer.text)
+    assert not assistant.ask("And the date?", history=history).abstained
+
+
+def test_the_sentence_holding_the_date_asked_for_comes_first(assistant) -> None:
+    question = "Where is the leaders' meeting?"
+    first = assistant.ask(question, history=[])
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": first.text}]
+    when = assistant.ask("When is it?", history=history)
+    assert "11月15日" in when.text.splitlines()[1], when.text
 
 
 def test_a_follow_up_may_change_language(assistant) -> None:
