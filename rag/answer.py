@@ -45,7 +45,8 @@ _FOLLOW_UP = re.compile(
     r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})",
     re.I,
 )
-# what is left of a question such as "那是誰？" or "How many?" once stop words are out
+# what is left of a question such as "那是誰？" or "How many?" once stop words are out:
+# words that ask, not words that name
 _QUESTION_WORDS = frozenset(
     "时候 谁 多久 一天 哪天 几号 几月 几年 多少 many much long often date time day".split()
 )
@@ -179,18 +180,18 @@ class Assistant:
         yield from self._stream_llm(question, language, hits, history or [])
 
     def _new_topic(self, question: str) -> bool:
-        """Does ``question`` name something the documents never mention: an English word
-        neither in them nor translating into their words ("Tell me a joke."), a Chinese
-        noun not in them ("講個笑話")? Then it is no fragment of the conversation."""
+        """Does ``question`` name something the documents never mention, as written or
+        through the glossary: an English word ("Tell me a joke."), a Chinese noun
+        ("講個笑話")? Then it is no fragment of the conversation."""
         text = self.retriever.searchable_text
         if detect_language(question) != "en":
-            nouns = [w for w, flag in tag(question) if flag.startswith("n")]
-            return any(w not in text for w in nouns)
-        words = [t for t in tokenize(question) if not is_han(t) and t not in _QUESTION_WORDS]
+            named = [w for w, flag in tag(question) if flag.startswith("n")]
+        else:
+            named = [t for t in tokenize(question) if not is_han(t) and t not in _QUESTION_WORDS]
         return any(
             not re.search(rf"(?<![a-z0-9]){re.escape(w)}", text)
             and not self.retriever.translated_terms(w)
-            for w in words
+            for w in named
         )
 
     def _compose(self, question: str, language: Language, hits: list[Hit]) -> Answer:
