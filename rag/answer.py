@@ -370,8 +370,6 @@ def compose(
     if kind and not any(holds(quote, kind) for quote in quotes):
         logger.info("declining %r: no %s in the sentences that would answer it", question, kind)
         return declined(language, [h.passage for h in hits[:2]])
-    if kind:  # the sentences holding the kind of answer asked for (the date) come first
-        picked = [p for _, p in sorted(zip(quotes, picked), key=lambda x: not holds(x[0], kind))]
     if other := another_of_series(question, " ".join(quotes)):
         logger.info("declining %r: the sentences to quote are about %s", question, other)
         return declined(language, [h.passage for h in hits[:2]])
@@ -407,7 +405,7 @@ def pick_sentences(
     words) and one for holding the kind of answer asked for (a date for "when"), minus a
     little for each rank its passage is below the first. Up to three sentences close to
     the best are quoted; when the best shares a word with the question, so must the rest.
-    Only a byline answers "who wrote this".
+    Only a byline answers "who wrote this". Those holding the kind asked for come first.
     """
     chinese_question = detect_language(question) != "en"
     own, other = set(tokenize(question)), set(translated)
@@ -441,7 +439,8 @@ def pick_sentences(
     picked: list[tuple[Hit, tuple[int, int], list[tuple[int, int]]]] = []
     used: set[tuple[int, int]] = set()
     total = 0
-    for score, h_i, s_i, overlap, _ in scored:
+    holding: set[tuple[int, int]] = set()  # picked sentences holding the kind asked for
+    for score, h_i, s_i, overlap, holds_kind in scored:
         if len(picked) >= policy.max_sentences or (picked and score < best - policy.sentence_gap):
             break
         if (h_i, s_i) in used or (picked and scored[0][3] > 0 and overlap == 0):
@@ -459,9 +458,17 @@ def pick_sentences(
         used.add((h_i, s_i))
         used.update((h_i, j) for j in range(s_i + 1, s_i + 1 + len(items)))
         picked.append((hit, (a, b), items))
+        if holds_kind:
+            holding.add((h_i, a))
         total += size
-    # quote in document order within a passage, passages in order of relevance
-    return sorted(picked, key=lambda p: (hits.index(p[0]), p[1][0]))
+
+    # the sentences holding the kind of answer asked for (the date) first, then in document
+    # order within a passage, passages in order of relevance
+    def order(p: tuple[Hit, tuple[int, int], list[tuple[int, int]]]) -> tuple[bool, int, int]:
+        h_i = hits.index(p[0])
+        return ((h_i, p[1][0]) not in holding, h_i, p[1][0])
+
+    return sorted(picked, key=order)
 
 
 def _list_items(hit: Hit, s_i: int) -> list[tuple[int, int]]:
