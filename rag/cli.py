@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -61,10 +63,21 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("serve", help="start the web chat")
     v.add_argument("--host", default="127.0.0.1")
-    v.add_argument("--port", type=int, default=7860)
+    v.add_argument("--port", type=_port, default=7860, help="default 7860")
     index_arg(v)
     _llm_args(v)
     return parser
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 1 to 65535 (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1-65535): {text!r}")
+    return port
 
 
 def _llm_args(p: argparse.ArgumentParser) -> None:
@@ -263,11 +276,42 @@ def _ordered(scores: dict[str, object]) -> list[tuple[str, object]]:
     return sorted(scores.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 9)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from ui.app import serve  # the web app lives beside the library, not inside it
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the chat could not listen on ``host:port``, or None when it can (checked before
+    loading the web app, so a taken port is one line, not seconds of start-up and a trace)."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"cannot serve on {host}: unknown host ({exc.strerror}); check --host"
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (is the chat running already?): "
+                    f"choose another with --port, e.g. --port {port + 1 if port < 65535 else 7860}"
+                )
+            if exc.errno == errno.EACCES:
+                return f"not allowed to listen on port {port}: choose another with --port"
+            return f"cannot serve on {host}:{port} ({exc.strerror}): check --host and --port"
+    return None
 
-    serve(host=args.host, port=args.port, index_dir=Path(args.index), llm=_llm_config(args))
-    return 0
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    problem = _cannot_listen(args.host, args.port)
+    if problem is None:
+        from ui.app import serve  # the web app lives beside the library, not inside it
+
+        try:
+            serve(host=args.host, port=args.port, index_dir=Path(args.index), llm=_llm_config(args))
+            return 0
+        except OSError as exc:  # e.g. the port was taken between the check and the start
+            logger.info("the chat did not start", exc_info=True)
+            problem = str(exc)
+    print(f"error: {problem}", file=sys.stderr)
+    return 1
 
 
 COMMANDS = {

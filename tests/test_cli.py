@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -270,3 +274,48 @@ def test_eval_with_a_malformed_question_file_fails_naming_the_line(
     assert main(_eval_args(bad, real_index)) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: {bad}:2: not a valid question")
+
+
+# ---------------------------------------------------------------- serve
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port something else is listening on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+def test_serve_on_a_taken_port_fails_with_one_line(
+    taken_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--port", str(taken_port), "--index", str(tmp_path)]) != 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith(f"error: port {taken_port} on 127.0.0.1 is already in use")
+    assert "--port" in captured.err
+
+
+def test_serve_failing_to_start_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def serve(**_: object) -> None:  # as ui.app.serve does when the port is taken meanwhile
+        raise OSError("cannot serve on 127.0.0.1:7860 (in use): choose another port with --port")
+
+    monkeypatch.setitem(sys.modules, "ui.app", types.SimpleNamespace(serve=serve))
+    monkeypatch.setattr("rag.cli._cannot_listen", lambda host, port: None)
+    assert main(["serve", "--index", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        err == "error: cannot serve on 127.0.0.1:7860 (in use): choose another port with --port\n"
+    )
+
+
+def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--port", "70000"])
+    assert exit_.value.code == 2
+    assert "not a port number (1-65535): '70000'" in capsys.readouterr().err
