@@ -3,7 +3,9 @@
 Incremental by default: a source whose bytes hash the same as in the live index keeps
 its passages and vectors; new and changed sources are chunked and embedded; sources
 no longer in the folder disappear. A change of embedder or chunking settings, or
-``full=True``, re-embeds everything.
+``full=True``, re-embeds everything; the report still compares the sources with the
+live index (an unchanged source is reported unchanged and re-embedded, not added).
+Files in the seeds folder that are not sources are reported as skipped.
 """
 
 from __future__ import annotations
@@ -12,14 +14,14 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from rag import config
 from rag.chunking import Chunk, chunk_document
-from rag.documents import load_documents
+from rag.documents import SOURCE_SUFFIXES, load_documents
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import is_chinese, script_of
 from rag.lexical import tokenize
@@ -30,13 +32,15 @@ from rag.store import (
     SourceInfo,
     build_lock,
     load_index,
+    load_manifest,
     save_index,
 )
 from rag.translation import build_glossary
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]  # (texts embedded so far, texts to embed)
+# (texts embedded so far, texts to embed); a passage's texts are itself and its sentences
+Progress = Callable[[int, int], None]
 BATCH = 16
 
 
@@ -53,11 +57,16 @@ class BuildReport:
     seconds: float
     version: str
     embedder: str
+    # unchanged sources embedded again (``full=True``, or another embedder or chunking)
+    reembedded: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # file in seeds -> why it was left out
 
     def summary(self) -> str:
+        again = f" ({len(self.reembedded)} re-embedded)" if self.reembedded else ""
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
         return (
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.unchanged)} unchanged; {self.passages} passages "
+            f"{len(self.unchanged)} unchanged{again}{skipped}; {self.passages} passages "
             f"({self.embedded} embedded) in {self.seconds:.1f} s"
         )
 
@@ -84,6 +93,9 @@ def build_index(
     """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
     started = time.perf_counter()
     docs = load_documents(seeds)  # errors about the seeds come before any work
+    skipped = skipped_files(seeds)
+    for name, reason in skipped.items():
+        logger.info("skipped %s: %s", name, reason)
     chunking = {
         "target_tokens": target_tokens,
         "max_tokens": max_tokens,
@@ -91,8 +103,9 @@ def build_index(
         "encoding": config.TOKEN_ENCODING,
     }
     with build_lock(index):
-        previous = None if full else _live_index(index)
-        name = _wanted_embedder(embedder, previous)
+        live = _live_manifest(index)  # what the report compares the sources with
+        previous = None if full else _live_index(index)  # what can be reused
+        name = _wanted_embedder(embedder, live)
         if previous is not None and previous.manifest.embedder != name:
             logger.info(
                 "embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, name
@@ -103,11 +116,10 @@ def build_index(
             previous = None
         model = load_embedder(name) if embedder is None or isinstance(embedder, str) else embedder
         old: dict[str, list[int]] = {}
-        old_sha: dict[str, str] = {}
         if previous is not None:
             for i, chunk in enumerate(previous.chunks):
                 old.setdefault(chunk.source, []).append(i)
-            old_sha = {src: info.sha256 for src, info in previous.manifest.sources.items()}
+        old_sha = {src: info.sha256 for src, info in live.sources.items()} if live else {}
         current = {doc.source for doc in docs}
         added = [d.source for d in docs if d.source not in old_sha]
         changed = [d.source for d in docs if d.source in old_sha and old_sha[d.source] != d.sha256]
@@ -119,6 +131,7 @@ def build_index(
         reused: dict[int, np.ndarray] = {}  # new chunk position -> its old [passage, *sentences]
         to_embed: list[int] = []
         sources: dict[str, SourceInfo] = {}
+        reembedded: list[str] = []
         old_rows = previous.sentence_rows if previous is not None else None
         for doc in docs:
             if doc.source in unchanged and previous is not None and old_rows is not None:
@@ -132,6 +145,8 @@ def build_index(
                     chunks.append(previous.chunks[i])
                     terms.append(previous.terms[i])
             else:
+                if doc.source in unchanged:
+                    reembedded.append(doc.source)
                 for chunk in chunk_document(
                     doc, target_tokens=target_tokens, max_tokens=max_tokens, max_chars=max_chars
                 ):
@@ -178,6 +193,8 @@ def build_index(
         seconds=time.perf_counter() - started,
         version=version,
         embedder=model.name,
+        reembedded=reembedded,
+        skipped=skipped,
     )
     logger.info("build: %s", report.summary())
     return report
@@ -203,6 +220,25 @@ def _embed(model: Embedder, chunks: list[Chunk], progress: Progress | None) -> l
     return out
 
 
+def skipped_files(seeds: str | Path) -> dict[str, str]:
+    """The files in the seeds folder that are not sources (hidden files aside), each with
+    why: path relative to the folder -> reason."""
+    root = Path(seeds)
+    reason = f"not a {' or '.join(SOURCE_SUFFIXES)} file"
+    return {
+        p.relative_to(root).as_posix(): reason
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in SOURCE_SUFFIXES
+    }
+
+
+def _live_manifest(index: str | Path) -> Manifest | None:
+    try:
+        return load_manifest(index)[1]
+    except IndexStoreError:
+        return None
+
+
 def _live_index(index: str | Path) -> IndexData | None:
     try:
         return load_index(index)
@@ -211,10 +247,10 @@ def _live_index(index: str | Path) -> IndexData | None:
         return None
 
 
-def _wanted_embedder(embedder: Embedder | str | None, previous: IndexData | None) -> str:
+def _wanted_embedder(embedder: Embedder | str | None, live: Manifest | None) -> str:
     """An explicit embedder, else ``RAG_EMBEDDER``, else the live index's, else the default."""
     if embedder is not None and not isinstance(embedder, str):
         return embedder.name
-    if embedder is None and previous is not None and not os.environ.get("RAG_EMBEDDER"):
-        return previous.manifest.embedder
+    if embedder is None and live is not None and not os.environ.get("RAG_EMBEDDER"):
+        return live.embedder
     return canonical_name(config.embedder_name(embedder))

@@ -134,8 +134,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
+            # each passage is embedded whole and sentence by sentence: count both
             bar = tqdm(
-                total=total, desc="embedding", unit="text", file=sys.stderr, disable=total == 0
+                total=total,
+                desc="embedding passages and their sentences",
+                unit="text",
+                file=sys.stderr,
+                disable=total == 0,
             )
         bar.n = done
         bar.refresh()
@@ -151,9 +156,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         ("added", report.added),
         ("changed", report.changed),
         ("removed", report.removed),
+        ("re-embedded", report.reembedded),
     ):
         for name in names:
-            print(f"  {label:8s} {name}")
+            print(f"  {label:11s} {name}")
+    for name, reason in report.skipped.items():
+        print(f"  {'skipped':11s} {name}: {reason}")
     print(f"index {args.index}: {report.summary()} [embedder {report.embedder}]")
     return 0
 

@@ -132,6 +132,47 @@ def test_full_rebuild_reembeds_all(seeds_dir: Path, index: Path, fake: FakeEmbed
     assert report.version != first.version
 
 
+def test_full_rebuild_reports_files_against_the_live_index(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    (seeds_dir / "tea.txt").write_text("Oolong tea is rolled into balls.\n", encoding="utf-8")
+    (seeds_dir / "notes" / "meeting.md").unlink()
+    (seeds_dir / "new.md").write_text("# 新文件\n\n這是新增的內容。\n", encoding="utf-8")
+    report = rag.build_index(seeds_dir, index, embedder=fake, full=True)
+    assert report.added == ["new.md"]
+    assert report.changed == ["tea.txt"]
+    assert report.removed == ["notes/meeting.md"]
+    assert report.unchanged == report.reembedded == ["trade.md"]
+    assert report.embedded == report.passages
+    assert "1 unchanged (1 re-embedded);" in report.summary()
+
+
+def test_full_rebuild_keeps_the_live_embedder(seeds_dir: Path, index: Path) -> None:
+    rag.build_index(seeds_dir, index, embedder=FakeEmbedder(name="fake-2"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("RAG_EMBEDDER", raising=False)
+        mp.setattr("rag.build.load_embedder", lambda name: FakeEmbedder(name=name))
+        report = rag.build_index(seeds_dir, index, full=True)
+    assert report.embedder == "fake-2"
+    assert sorted(report.reembedded) == ALL
+
+
+def test_files_that_are_not_sources_are_reported_skipped(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    (seeds_dir / "report.pdf").write_bytes(b"%PDF-1.4")
+    (seeds_dir / "notes" / "photo.JPG").write_bytes(b"\xff\xd8")
+    (seeds_dir / ".DS_Store").write_bytes(b"\0")  # hidden files are nobody's sources
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.skipped == {
+        "notes/photo.JPG": "not a .txt or .md file",
+        "report.pdf": "not a .txt or .md file",
+    }
+    assert sorted(report.added) == ALL
+    assert "3 added, 0 changed, 0 removed, 0 unchanged, 2 skipped;" in report.summary()
+
+
 def test_new_embedder_forces_full_build(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
     first = rag.build_index(seeds_dir, index, embedder=fake)
     other = FakeEmbedder(name="fake-2")
@@ -139,7 +180,8 @@ def test_new_embedder_forces_full_build(seeds_dir: Path, index: Path, fake: Fake
     assert report.embedded == first.passages
     assert other.passages_embedded == fake.passages_embedded
     assert_embedded_exactly(other, load_index(index).chunks, [])
-    assert report.unchanged == []
+    assert report.added == []  # the files are the same: unchanged, but embedded again
+    assert sorted(report.unchanged) == sorted(report.reembedded) == ALL
     assert report.embedder == "fake-2"
     assert load_index(index).manifest.embedder == "fake-2"
 
@@ -150,7 +192,8 @@ def test_new_chunking_settings_force_full_build(
     rag.build_index(seeds_dir, index, embedder=fake)
     fake.reset()
     report = rag.build_index(seeds_dir, index, embedder=fake, max_chars=60, target_tokens=30)
-    assert report.unchanged == []
+    assert report.added == []
+    assert sorted(report.unchanged) == sorted(report.reembedded) == ALL
     assert report.embedded == report.passages
     data = load_index(index)
     assert_embedded_exactly(fake, data.chunks, [])

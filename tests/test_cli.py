@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.cli import main
-from tests.conftest import REAL_SEEDS, SEED_NAME, write_seeds
+from rag.store import load_index
+from tests.conftest import REAL_SEEDS, SEED_NAME, FakeEmbedder, write_seeds
 
 SEATTLE_EN = "Where was the third Senior Officials' Meeting held in 2023?"
 AUTHOR = "這篇是誰寫的？"
@@ -62,6 +63,52 @@ def test_build_reports_added_sources_then_unchanged(
     assert f"0 added, 0 changed, 0 removed, 3 unchanged; {passages} passages (0 embedded)" in (
         again
     )
+
+
+def test_build_progress_counts_passages_and_their_sentences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds, index = write_seeds(tmp_path / "seeds"), tmp_path / "index"
+    assert main(["build", "--seeds", str(seeds), "--index", str(index)]) == 0
+    err = capsys.readouterr().err
+    chunks = load_index(index).chunks
+    texts = len(chunks) + sum(len(c.sentences) for c in chunks)
+    assert texts > len(chunks)  # the bar counts more than the summary's passages ...
+    assert "embedding passages and their sentences: 100%" in err  # ... and says so
+    assert f"{texts}/{texts}" in err
+
+
+@pytest.fixture
+def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds embed with the fake embedder, whatever its name."""
+    monkeypatch.setattr("rag.build.load_embedder", lambda name: FakeEmbedder(name=name))
+
+
+@pytest.mark.usefixtures("fake_embedder")
+def test_full_build_reports_unchanged_files_as_reembedded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds, index = write_seeds(tmp_path / "seeds"), tmp_path / "index"
+    assert main(["build", "--seeds", str(seeds), "--index", str(index)]) == 0
+    capsys.readouterr()
+    assert main(["build", "--seeds", str(seeds), "--index", str(index), "--full"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"^\s+added\s", out, flags=re.M)
+    reembedded = re.findall(r"^\s+re-embedded\s+(\S+)$", out, flags=re.M)
+    assert sorted(reembedded) == ["notes/meeting.md", "tea.txt", "trade.md"]
+    assert "0 added, 0 changed, 0 removed, 3 unchanged (3 re-embedded);" in out
+
+
+@pytest.mark.usefixtures("fake_embedder")
+def test_build_lists_skipped_files_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seeds, index = write_seeds(tmp_path / "seeds"), tmp_path / "index"
+    (seeds / "report.pdf").write_bytes(b"%PDF-1.4")
+    assert main(["build", "--seeds", str(seeds), "--index", str(index)]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^\s+skipped\s+report\.pdf: not a \.txt or \.md file$", out, flags=re.M)
+    assert "3 added, 0 changed, 0 removed, 0 unchanged, 1 skipped;" in out
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty"])
