@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import shlex
 import socket
 import sys
 from collections.abc import Sequence
@@ -116,12 +117,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(COMMANDS[args.command](args) or 0)
-    except (DocumentError, IndexStoreError, EmbedderError, LLMError, ValueError) as exc:
+    except IndexStoreError as exc:
+        print(f"error: {_with_build_command(str(exc), args)}", file=sys.stderr)
+        return 1
+    except (DocumentError, EmbedderError, LLMError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _with_build_command(message: str, args: argparse.Namespace) -> str:
+    """``message`` with every `rag build …` it suggests carrying this command's own
+    ``--seeds`` and ``--index`` when they are not the defaults, so it can be pasted as is."""
+    flags = []
+    for name, default in (("seeds", config.DEFAULT_SEEDS), ("index", config.DEFAULT_INDEX)):
+        value = getattr(args, name, None)
+        if value is not None and Path(value).resolve() != Path(default).resolve():
+            flags.append(f"--{name} {shlex.quote(str(value))}")
+    if not flags:
+        return message
+    return message.replace("`rag build", "`rag build " + " ".join(flags))
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -190,7 +190,7 @@ def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:
     root = Path(index_dir)
     version = current_version(root)
     if version is None:
-        raise IndexStoreError(f"no index in {root}: {_FIX}")
+        raise IndexStoreError(f"no index in {root}: run `rag build` to build it")
     path = root / version / MANIFEST
     try:
         manifest = Manifest.from_json(path.read_text(encoding="utf-8"))

@@ -174,6 +174,25 @@ def test_search_without_an_index_says_to_run_build(
     assert "rag build" in err
 
 
+def test_without_an_index_the_build_command_to_run_carries_the_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing, seeds = tmp_path / "my index", write_seeds(tmp_path / "docs")
+    assert main(["search", "西雅圖", "--index", str(missing)]) == 1
+    assert f"run `rag build --index '{missing}'`" in capsys.readouterr().err
+
+    assert main(["eval", "--index", str(missing), "--seeds", str(seeds)]) == 1
+    assert f"run `rag build --seeds {seeds} --index '{missing}'`" in capsys.readouterr().err
+
+
+def test_without_an_index_in_the_default_folder_the_command_is_plain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["search", "西雅圖"]) == 1
+    assert "run `rag build` to build it" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("command", "message"),
     [("search", "query is empty"), ("ask", "question is empty")],
