@@ -16,10 +16,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import History, markers_consistent, retrieval_query
+from rag.answer import markers_consistent
 from rag.documents import load_documents
 from rag.embeddings import Embedder
 from rag.language import to_simplified
+from rag.query import History, retrieval_query
 from rag.types import Answer, Passage
 
 logger = logging.getLogger(__name__)

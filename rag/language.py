@@ -24,6 +24,12 @@ def to_simplified(text: str) -> str:
     return str(_converter("tw2sp").convert(text))
 
 
+def to_simplified_characters(text: str) -> str:
+    """Traditional characters to Simplified one by one, words unchanged (for quotations:
+    執行工作 stays 执行工作, never the mainland phrasing 运行工作)."""
+    return str(_converter("t2s").convert(text))
+
+
 def to_traditional(text: str) -> str:
     """Simplified Chinese to Traditional with Taiwan phrasing; other text unchanged."""
     return str(_converter("s2twp").convert(text))

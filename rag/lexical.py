@@ -123,6 +123,10 @@ class BM25:
         df = 0 if posting is None else len(posting[0])
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
+    def has(self, term: str) -> bool:
+        """Does ``term`` occur in any document?"""
+        return term in self._postings
+
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query terms (zeros where nothing matches)."""
         out = np.zeros(self.n_docs, dtype=np.float32)

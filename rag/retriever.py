@@ -25,6 +25,7 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
 from rag.lexical import BM25, normalise, stop_word, tokenize
+from rag.settings import DEFAULT_FUSION, FusionParams
 from rag.store import IndexData, IndexStoreError, flat_index, load_index, vectors_of
 from rag.translation import translate
 from rag.types import Passage
@@ -53,22 +55,6 @@ _ABOUT_THE_DOCUMENT = re.compile(
     r"|(?:文章|本文)(?:的)?(?:主要|主題|主题|大意|重點|重点|在談|在谈|在講|在讲)",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class FusionParams:
-    """Fusion settings; the defaults are the best found with ``rag eval``."""
-
-    rrf_c: float = 10.0
-    lexical_weight: float = 0.5  # BM25 vote of the question's words, passages in its language
-    cross_lingual_weight: float = 1.0  # BM25 vote of its translated words, the other language
-    mixed_translated_weight: float = 0.25  # the same when the question's own side matches better
-    cross_lingual_offset: float = 0.06  # how much lower e5 cosines run across languages
-    candidates: int = 50
-    caption_weight: float = 0.5  # an image caption ranks below text that scores the same
-    kind_bonus: float = 0.02  # for holding the kind of answer asked for (a date for "when")
-    phrase_bonus: float = 0.015  # for holding two of the question's words in a row, as written
-    bonus_depth: int = 10  # the two bonuses go to passages among the best this many
 
 
 @dataclass(frozen=True)
@@ -90,7 +76,7 @@ class Retriever:
     """Search an index built by :func:`rag.build_index`."""
 
     def __init__(
-        self, data: IndexData, embedder: Embedder, fusion: FusionParams = FusionParams()
+        self, data: IndexData, embedder: Embedder, fusion: FusionParams = DEFAULT_FUSION
     ) -> None:
         if embedder.name != data.manifest.embedder or embedder.dim != data.manifest.dim:
             raise IndexStoreError(
@@ -126,7 +112,7 @@ class Retriever:
         cls,
         index: str | Path = config.DEFAULT_INDEX,
         embedder: Embedder | str | None = None,
-        fusion: FusionParams = FusionParams(),
+        fusion: FusionParams = DEFAULT_FUSION,
     ) -> Retriever:
         """Load the live index; the embedder defaults to the one the index was built with."""
         data = load_index(index)
@@ -154,11 +140,22 @@ class Retriever:
         """The ``k`` best passages for ``query``, best first."""
         return [hit.passage for hit in self.search_hits(query, k)]
 
-    def search_hits(self, query: str, k: int = 5, *, prefer_answer_kind: bool = True) -> list[Hit]:
+    def search_hits(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        prefer_answer_kind: bool = True,
+        chinese: bool | None = None,
+        translated: Sequence[str] | None = None,
+        about_document: bool | None = None,
+    ) -> list[Hit]:
         """Like :meth:`search`, with the dense, sentence and lexical evidence of each result.
 
         ``prefer_answer_kind=False`` ranks by relevance alone, not also by holding the kind
-        of answer asked for: the answerer weighs that per sentence itself.
+        of answer asked for: the answerer weighs that per sentence itself. A caller that
+        has analysed the query already passes its language (``chinese``), its
+        ``translated`` terms and whether it is ``about_document``.
         """
         if not isinstance(query, str) or not query.strip():
             raise ValueError("query is empty: ask a question or give search words")
@@ -172,16 +169,20 @@ class Retriever:
         depth = min(n, max(f.candidates, k))
         qvec = self._query_vector(query)[None, :]
         _, passage_ids = self._passages.search(qvec, depth)
-        _, sentence_ids = self._sentences.search(qvec, min(len(self._owner), depth * 3))
-        own = self._chinese == (detect_language(query) != "en")  # passages in its language
+        sentence_depth = min(len(self._owner), depth * f.sentence_depth)
+        _, sentence_ids = self._sentences.search(qvec, sentence_depth)
+        if chinese is None:
+            chinese = detect_language(query) != "en"
+        if translated is None:
+            translated = self.translated_terms(query)
+        if about_document is None:
+            about_document = is_about_the_document(query)
+        own = self._chinese == chinese  # passages in its language
         own_words = self._bm25.top(tokenize(query), depth, own) if own.any() else []
-        translated = (
-            self._bm25.top(self.translated_terms(query), depth, ~own) if not own.all() else []
-        )
+        other_words = self._bm25.top(list(translated), depth, ~own) if not own.all() else []
         candidates = {int(i) for i in passage_ids[0] if i >= 0}
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
-        candidates |= {i for i, _ in own_words + translated}
-        about_document = is_about_the_document(query)
+        candidates |= {i for i, _ in own_words + other_words}
         if about_document:
             candidates |= set(self._openings)
         ids = np.array(sorted(candidates))
@@ -200,7 +201,7 @@ class Retriever:
             gap = best_sentence[here].max() - best_sentence[~here].max()
             if gap >= f.cross_lingual_offset:
                 translated_weight = f.mixed_translated_weight
-        votes = ((own_words, f.lexical_weight), (translated, translated_weight))
+        votes = ((own_words, f.lexical_weight), (other_words, translated_weight))
         for ranking, weight in votes:
             rank = {i: r for r, (i, _) in enumerate(ranking)}
             fused += np.array([weight / (f.rrf_c + rank[i] + 1) if i in rank else 0.0 for i in ids])
@@ -218,7 +219,7 @@ class Retriever:
             for j in best:
                 if self._holds(int(ids[j]), kind):
                     fused[j] += f.kind_bonus
-        lexical_score = dict(own_words + translated)  # the two never share a passage
+        lexical_score = dict(own_words + other_words)  # the two never share a passage
         hits = []
         for j in np.argsort(-fused, kind="stable")[:k]:
             i = int(ids[j])
@@ -257,6 +258,14 @@ class Retriever:
     def everyday_similarity(self, query: str) -> float:
         """Cosine of ``query`` with its closest everyday phrase (see rag.background)."""
         return float((self._everyday @ self._query_vector(query)).max())
+
+    def idf(self, term: str) -> float:
+        """The BM25 inverse document frequency of a (normalised) term over the passages."""
+        return self._bm25.idf(term)
+
+    def known_terms(self, terms: Sequence[str]) -> frozenset[str]:
+        """Those of ``terms`` that occur in at least one passage."""
+        return frozenset(t for t in terms if self._bm25.has(t))
 
     def translated_terms(self, query: str) -> list[str]:
         """The query's words translated into the other language's words of the documents

@@ -35,3 +35,5 @@ class Answer:
     language: str = "en"  # "zh-Hant", "zh-Hans" or "en"
     notice: str = ""  # e.g. why the LLM was not used
     related: list[Passage] = field(default_factory=list)  # "possibly related" when abstaining
+    confidence: float | None = None  # probability that the best quoted sentence answers
+    stage: str = ""  # the stage that decided: "compose", "llm", or the decline stage's name

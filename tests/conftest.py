@@ -118,3 +118,14 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.chdir(PROJECT)
         rag.build_index(seeds="seeds", index=index)  # exactly as DESIGN.md calls it
     return index
+
+
+@pytest.fixture(scope="session")
+def small_retriever(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The small seeds indexed with the fake embedder."""
+    import rag
+
+    root = tmp_path_factory.mktemp("small-retriever")
+    seeds = write_seeds(root / "seeds")
+    rag.build_index(seeds, root / "index", embedder=FakeEmbedder())
+    return rag.Retriever.load(root / "index", embedder=FakeEmbedder())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,11 +12,9 @@ from rag.answer import (
     LEAD_IN,
     NOT_COVERED,
     Assistant,
-    _missing_specifics,
     llm_messages,
     markers_consistent,
     resolve_markers,
-    retrieval_query,
 )
 from rag.llm import LLMConfig
 from rag.types import Answer, Passage
@@ -34,17 +31,6 @@ def _passage(n: int, text: str = "text") -> Passage:
 # ---------------------------------------------------------------- pure helpers
 
 
-def test_missing_specifics_are_numbers_and_acronyms_the_documents_never_name() -> None:
-    retriever = SimpleNamespace(
-        searchable_text="2023年apec第三次资深官员会议(som3)于西雅图召开,美国主办",
-        data=SimpleNamespace(glossary={"us": ["美国"]}),
-    )
-    assert _missing_specifics("Who hosts APEC in 2024?", retriever) == ["2024"]
-    assert _missing_specifics("What did ABAC and the US say at SOM3?", retriever) == ["ABAC"]
-    assert _missing_specifics("WHAT DID ABAC SAY?", retriever) == []  # all capitals
-    assert _missing_specifics("SOM3在2023年哪裡召開？", retriever) == []
-
-
 def test_resolve_markers_drops_invalid_and_renumbers_by_first_use() -> None:
     passages = [_passage(1), _passage(2), _passage(3)]
     text, citations = resolve_markers("A [3]. B [1][3]. C [7]. D [0].", passages)
@@ -58,29 +44,6 @@ def test_markers_consistent() -> None:
     assert not markers_consistent(Answer(text="x [2]", citations=[p]))
     assert not markers_consistent(Answer(text="x", citations=[p]))
     assert markers_consistent(Answer(text="nothing", citations=[], abstained=True))
-
-
-def test_follow_up_questions_carry_the_previous_question() -> None:
-    history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": "舊金山 [1]"}]
-    assert retrieval_query("那什麼時候？", history) == f"{LEADERS} 那什麼時候？"
-    assert retrieval_query("Who will speak there?", history) == f"{LEADERS} Who will speak there?"
-    standalone = "糧食安全部長會議通過了哪一份原則文件？"
-    assert retrieval_query(standalone, history) == standalone
-    assert retrieval_query("那什麼時候？", []) == "那什麼時候？"
-    assert retrieval_query("在哪裡？", history) == f"{LEADERS} 在哪裡？"  # a fragment
-    assert retrieval_query("And the date?", history) == f"{LEADERS} And the date?"
-    joke = [{"role": "user", "content": "Tell me a joke."}]  # a new topic stands alone
-    where = "Where is the leaders' meeting?"
-    assert retrieval_query(where, joke) == where
-    assert retrieval_query("討論了哪些議題？", history) == f"{LEADERS} 討論了哪些議題？"
-    assert retrieval_query("數位月期間辦了哪些會議？", history) == "數位月期間辦了哪些會議？"
-    risk = "希望借此应对什么风险？"  # "by this": it points back, however long
-    assert retrieval_query(risk, history) == f"{LEADERS} {risk}"
-    # a short question naming what the documents never mention starts a new topic
-    joke = "Tell me a joke."
-    assert retrieval_query(joke, history) == f"{LEADERS} {joke}"
-    assert retrieval_query(joke, history, new_topic=lambda q: "joke" in q) == joke
-    assert retrieval_query("那什麼時候？", history, lambda q: False) == f"{LEADERS} 那什麼時候？"
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:

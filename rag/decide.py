@@ -1,0 +1,97 @@
+"""Whether to answer: the decline stages, in the order they are asked.
+
+Each stage looks at the analysed question and the scored candidates and returns why
+the question is declined, or None. The first that declines decides; its name is logged
+and carried in the answer (``Answer.stage``). To add a rule, write a function here and
+list it in :data:`STAGES`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.answer_types import another_of_series
+from rag.features import Candidate
+from rag.languages import GREETING
+from rag.query import Query
+from rag.retriever import Hit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate sentence with the model's probability that it answers the question."""
+
+    candidate: Candidate
+    probability: float
+
+
+@dataclass(frozen=True)
+class Decline:
+    stage: str  # the name of the stage that declined
+    reason: str  # why, for the log
+    kind: str = "not_covered"  # which message: "not_covered", "ask_whole" or "greeting"
+    offer_related: bool = True  # may nearby passages be offered as related?
+
+
+@dataclass(frozen=True)
+class Context:
+    query: Query
+    hits: Sequence[Hit]
+    scored: Sequence[Scored]  # best first
+    threshold: float  # the model's decline threshold
+
+
+Stage = Callable[[Context], Decline | None]
+
+
+def greeting(c: Context) -> Decline | None:
+    """"你好", "Hello!": greeted back, with what the assistant can do."""
+    if not c.query.follow_up and GREETING.fullmatch(c.query.text.strip()):
+        return Decline("greeting", "a greeting", kind="greeting", offer_related=False)
+    return None
+
+
+def names_nothing(c: Context) -> Decline | None:
+    """"那什麼時候？" opening a conversation names nothing to look for."""
+    if c.query.names_nothing and not c.query.follow_up:
+        return Decline("names_nothing", "it names nothing to look for", kind="ask_whole")
+    return None
+
+
+def learned(c: Context) -> Decline | None:
+    """The model's best candidate is below its threshold (questions about the document
+    itself, "who wrote this?", are answered from its opening passage)."""
+    if c.query.about_document:
+        return None
+    best = c.scored[0].probability if c.scored else 0.0
+    if best >= c.threshold:
+        return None
+    return Decline("learned", f"best candidate {best:.2f} < threshold {c.threshold:.2f}")
+
+
+def other_of_series(c: Context) -> Decline | None:
+    """The sentences to quote are about another of a numbered series (SOM3 for SOM1)."""
+    if not c.scored:
+        return None
+    top = c.scored[0].candidate
+    hit = c.hits[top.hit]
+    a, b = top.span
+    if other := another_of_series(c.query.text, hit.chunk.text[a:b]):
+        return Decline("other_of_series", f"the sentence to quote is about {other}")
+    return None
+
+
+STAGES: tuple[Stage, ...] = (greeting, names_nothing, learned, other_of_series)
+
+
+def decide(context: Context, stages: Sequence[Stage] = STAGES) -> Decline | None:
+    """The first stage's decline, or None to answer."""
+    for stage in stages:
+        if (verdict := stage(context)) is not None:
+            logger.info("declining %r [%s]: %s", context.query.text, verdict.stage, verdict.reason)
+            return verdict
+    return None

@@ -1,0 +1,132 @@
+"""A question, analysed once and handed to every stage that answers it.
+
+:func:`analyse` reads the question and the conversation before it: its language and
+script, the kind of answer it asks for (rag.answer_types), whether it is a follow-up
+that leans on the question before ("那什麼時候？" after "APEC經濟領袖會議在哪裡舉行？")
+and so what text is searched, its words and their translation into the documents'
+other language, and whether it asks about the document itself ("who wrote this?").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.answer_types import AnswerKind, asked_kind
+from rag.language import Language, detect_language
+from rag.languages import FOLLOW_UP, LIST_QUESTION, QUESTION_WORDS
+from rag.lexical import is_han, tag, tokenize
+from rag.retriever import Retriever, is_about_the_document
+from rag.settings import DEFAULT_POLICY, AnswerPolicy
+
+logger = logging.getLogger(__name__)
+
+History = Sequence[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Query:
+    """What is known about a question before anything is retrieved for it."""
+
+    text: str  # the question as asked (stripped, cut to the longest question taken)
+    language: Language  # of the question: "zh-Hant", "zh-Hans" or "en"
+    kind: AnswerKind | None  # the kind of answer asked for (a date for "when"), if any
+    search_text: str  # what is searched: the question, after the one before for a follow-up
+    terms: tuple[str, ...]  # the question's own words, normalised and segmented
+    search_terms: tuple[str, ...]  # the words of the search text
+    translated: tuple[str, ...]  # the search text's words in the other language (glossary)
+    about_document: bool  # asks about the document itself ("who wrote this?")
+    wants_list: bool  # asks for several things ("哪些", "which")
+    names_nothing: bool  # holds only question words ("When is it?")
+    cut: int = 0  # characters cut from a question longer than the policy allows
+
+    @property
+    def follow_up(self) -> bool:
+        return self.search_text != self.text
+
+    @property
+    def chinese(self) -> bool:
+        return self.language != "en"
+
+
+def analyse(
+    question: str,
+    history: History | None,
+    retriever: Retriever,
+    policy: AnswerPolicy = DEFAULT_POLICY,
+) -> Query:
+    """Analyse ``question`` once, with the conversation ``history`` before it."""
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("question is empty: type a question about the documents")
+    text = question.strip()
+    cut = max(0, len(text) - policy.max_question_chars)
+    text = text[: policy.max_question_chars]
+    language = detect_language(text)
+    terms = tuple(tokenize(text))
+    search_text = follow_up_text(
+        text, language, history or [], policy, lambda: new_topic(text, language, retriever)
+    )
+    return Query(
+        text=text,
+        language=language,
+        kind=asked_kind(text),
+        search_text=search_text,
+        terms=terms,
+        search_terms=terms if search_text == text else tuple(tokenize(search_text)),
+        translated=tuple(retriever.translated_terms(search_text)),
+        about_document=is_about_the_document(search_text),
+        wants_list=bool(LIST_QUESTION.search(text)),
+        names_nothing=not [t for t in terms if t not in QUESTION_WORDS],
+        cut=cut,
+    )
+
+
+def follow_up_text(
+    question: str,
+    language: Language,
+    history: History,
+    policy: AnswerPolicy = DEFAULT_POLICY,
+    starts_new_topic: Callable[[], bool] | None = None,
+) -> str:
+    """The question, preceded by the previous question when it is a follow-up.
+
+    A fragment ("When?", "討論了哪些議題？") or a question that points back ("there", "那")
+    leans on the question before; a whole question stands alone, as does a short one that
+    ``starts_new_topic`` says names something the documents never mention ("Tell me a joke.").
+    """
+    previous = [m.get("content", "") for m in history if m.get("role") == "user"]
+    previous = [p for p in previous if isinstance(p, str) and p.strip()]
+    if not previous:
+        return question
+    s = policy.follow_up
+    if language == "en":
+        short = len(question.split()) <= s.max_words
+    else:
+        short = len(question) <= s.max_chars
+    if short and starts_new_topic is not None:
+        short = not starts_new_topic()
+    if FOLLOW_UP.search(question) or short:
+        return f"{previous[-1].strip()} {question}"
+    return question
+
+
+def retrieval_query(question: str, history: History) -> str:
+    """What is searched for ``question`` after ``history`` (no check for a new topic)."""
+    text = question.strip()
+    return follow_up_text(text, detect_language(text), history)
+
+
+def new_topic(question: str, language: Language, retriever: Retriever) -> bool:
+    """Does ``question`` name something the documents never mention, as written or through
+    the glossary: an English word ("Tell me a joke."), a Chinese noun ("講個笑話")?"""
+    text = retriever.searchable_text
+    if language != "en":
+        named = [w for w, flag in tag(question) if flag.startswith("n")]
+    else:
+        named = [t for t in tokenize(question) if not is_han(t) and t not in QUESTION_WORDS]
+    return any(
+        not re.search(rf"(?<![a-z0-9]){re.escape(w)}", text) and not retriever.translated_terms(w)
+        for w in named
+    )

@@ -1,0 +1,61 @@
+"""Every tuned number of search and answering, in one tree of frozen dataclasses.
+
+Each field says what it does and where its value was chosen. "Public development set"
+is ``../shared/eval/public`` (DRCD, CMRC 2018, SQuAD; not part of the repository);
+"bundled files" are the question files in ``rag/data`` about the bundled article.
+The learned decision's own numbers (weights, threshold) live in its model file,
+``rag/data/decision.json``, written by ``rag train``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """How dense and lexical rankings are fused (rag.retriever)."""
+
+    rrf_c: float = 10.0  # reciprocal-rank constant; bundled files
+    lexical_weight: float = 0.5  # BM25 vote of the question's words, passages in its language
+    cross_lingual_weight: float = 1.0  # BM25 vote of its translated words, the other language
+    mixed_translated_weight: float = 0.25  # the same when the question's own side matches better
+    cross_lingual_offset: float = 0.06  # how much lower e5 cosines run across languages
+    candidates: int = 50  # passages taken from each ranking before fusion
+    sentence_depth: int = 3  # sentence vectors searched per candidate passage
+    caption_weight: float = 0.5  # an image caption ranks below text that scores the same
+    kind_bonus: float = 0.02  # for holding the kind of answer asked for (a date for "when")
+    phrase_bonus: float = 0.015  # for holding two of the question's words in a row, as written
+    bonus_depth: int = 10  # the two bonuses go to passages among the best this many
+
+
+@dataclass(frozen=True)
+class FollowUpSettings:
+    """When a question leans on the conversation (rag.query); bundled conversation file."""
+
+    max_chars: int = 8  # a Chinese question this short is a fragment ("那什麼時候？")
+    max_words: int = 4  # an English one of this many words ("And the date?")
+    depth: int = 3  # a follow-up is answered from the passages this near the conversation
+    weight: float = 0.6  # its sentences: this much their own cosine, the rest the conversation's
+    history_turns: int = 6  # turns of the conversation an LLM sees
+    history_chars: int = 2000  # characters of each such turn
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    """What the default answerer retrieves, decides and quotes (rag.answer)."""
+
+    k: int = 5  # passages retrieved for an answer
+    follow_up: FollowUpSettings = field(default_factory=FollowUpSettings)
+    max_sentences: int = 3  # quoted at most
+    max_chars: int = 320  # characters quoted at most (list items included)
+    # a further sentence is quoted when its probability of answering is at least this share
+    # of the best one's; chosen on the held-apart part of the training split (rag train)
+    companion_ratio: float = 0.5
+    related: int = 2  # passages offered as "possibly related" when declining
+    related_share: float = 0.5  # … when the best candidate reaches this share of the threshold
+    max_question_chars: int = 2000  # longer questions are cut, and the answer says so
+
+
+DEFAULT_POLICY = AnswerPolicy()
+DEFAULT_FUSION = FusionParams()

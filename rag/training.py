@@ -1,0 +1,336 @@
+"""Fit the learned decision (rag.decision) on public reading-comprehension data.
+
+The training split is SQuAD-like JSON lines (``id``, ``lang``, ``title``, ``context``,
+``question``, ``answers``, ``is_impossible``), one paragraph and question a line; the
+public one lives outside the repository (``../shared/eval/public/train``). Per
+language, articles are written one file each and split by title into two halves; each
+half is indexed with :func:`rag.build_index`, exactly as a user's documents are. A
+question is asked of its own half (answerable, unless the data marks it impossible:
+SQuAD 2.0's near misses) and of the other half (a question about an article the
+collection does not hold). Every sentence of the passages retrieved for it is one row:
+its features (rag.features) and whether it holds a gold answer of that question's own
+article. A quarter of the articles (by title) is held apart from fitting; the decline
+threshold is chosen there.
+
+Run: ``rag train --data ../shared/eval/public/train`` (writes rag/data/decision.json).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.build import build_index
+from rag.decision import DEFAULT_MODEL, DecisionModel, fit
+from rag.embeddings import Embedder
+from rag.features import candidates
+from rag.language import to_simplified
+from rag.query import analyse
+from rag.retriever import Retriever
+from rag.settings import DEFAULT_POLICY
+
+logger = logging.getLogger(__name__)
+
+FILES = {"en": "en.jsonl", "zh-Hans": "zh-Hans.jsonl", "zh-Hant": "zh-Hant.jsonl"}
+# SQuAD 2.0 pages for their near misses; DRCD's own Traditional text, not converted CMRC
+SOURCES = {"en": ["squad2-dev-pages"], "zh-Hans": ["cmrc-trial"], "zh-Hant": ["drcd-test"]}
+LICENCES = {
+    "squad2-dev-pages": "SQuAD 2.0, CC BY-SA 4.0",
+    "squad-train-pages": "SQuAD 1.0, CC BY-SA 4.0",
+    "cmrc-trial": "CMRC 2018, CC BY-SA 4.0",
+    "drcd-test": "DRCD 1.3, CC BY-SA 3.0",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One question of the training data, about one paragraph of one article."""
+
+    id: str
+    lang: str
+    title: str
+    context: str
+    question: str
+    answers: tuple[str, ...]
+    impossible: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The candidates of one question asked of one collection, with their labels."""
+
+    question: str
+    lang: str
+    held_apart: bool  # its article is held apart from fitting
+    answerable: bool  # the collection answers it
+    values: np.ndarray  # (candidates, features)
+    labels: np.ndarray  # 1 where the sentence holds a gold answer of its own article
+
+
+def read_rows(path: Path, sources: Sequence[str] | None = None) -> list[Row]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r.get("converted") or (sources and r["source"] not in sources):
+            continue
+        rows.append(
+            Row(
+                id=r["id"],
+                lang=r["lang"],
+                title=r["title"],
+                context=r["context"],
+                question=r["question"],
+                answers=tuple(r["answers"]),
+                impossible=bool(r["is_impossible"]),
+                source=r["source"],
+            )
+        )
+    return rows
+
+
+def _bucket(title: str) -> int:
+    return int(hashlib.sha1(title.encode("utf-8")).hexdigest(), 16) % 8
+
+
+def _within(rows: Sequence[Row], max_chars: int) -> list[Row]:
+    """The rows of the first articles (in a fixed pseudo-random order) whose paragraphs
+    together hold at most ``max_chars`` characters: embedding them is what takes time."""
+    size: dict[str, int] = {}
+    for r in dict.fromkeys((r.title, r.context) for r in rows):
+        size[r[0]] = size.get(r[0], 0) + len(r[1])
+    kept, total = set(), 0
+    for title in sorted(size, key=lambda t: hashlib.sha1(t.encode("utf-8")).hexdigest()):
+        if total + size[title] > max_chars:
+            break
+        kept.add(title)
+        total += size[title]
+    return [r for r in rows if r.title in kept]
+
+
+def file_name(title: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", title)[:80] + ".txt"
+
+
+def write_articles(rows: Iterable[Row], folder: Path) -> None:
+    """One file per article: its title line, then its paragraphs, blank-line separated."""
+    folder.mkdir(parents=True, exist_ok=True)
+    articles: dict[str, list[str]] = {}
+    for r in rows:
+        paragraphs = articles.setdefault(r.title, [])
+        if r.context not in paragraphs:
+            paragraphs.append(r.context)
+    for title, paragraphs in articles.items():
+        text = "\n\n".join([title.replace("_", " "), *paragraphs]) + "\n"
+        (folder / file_name(title)).write_text(text, encoding="utf-8")
+
+
+def _squash(text: str) -> str:
+    return "".join(to_simplified(text).split()).lower()
+
+
+def samples(
+    retriever: Retriever,
+    rows: Sequence[Row],
+    answerable: bool,
+    held_apart: Callable[[Row], bool],
+) -> list[Sample]:
+    """Ask every row's question of ``retriever``; label the sentences that answer it."""
+    out = []
+    for r in rows:
+        query = analyse(r.question, [], retriever)
+        hits = retriever.search_hits(
+            query.search_text,
+            DEFAULT_POLICY.k,
+            prefer_answer_kind=False,
+            chinese=query.chinese,
+            translated=query.translated,
+            about_document=query.about_document,
+        )
+        found = candidates(query, hits, retriever)
+        if not found:
+            continue
+        answers = [_squash(a) for a in r.answers if a.strip()]
+        labels = []
+        for c in found:
+            chunk = hits[c.hit].chunk
+            quoted = "".join(chunk.text[x:y] for x, y in [c.span, *c.items])
+            own = answerable and chunk.source == file_name(r.title)
+            labels.append(float(own and any(a in _squash(quoted) for a in answers)))
+        out.append(
+            Sample(
+                question=r.question,
+                lang=r.lang,
+                held_apart=held_apart(r),
+                answerable=answerable,
+                values=np.array([c.values for c in found]),
+                labels=np.array(labels),
+            )
+        )
+    return out
+
+
+def collect(
+    data: Path,
+    work: Path,
+    per_language: int,
+    max_chars: int,
+    embedder: Embedder | None = None,
+    seed: int = 0,
+) -> tuple[list[Sample], dict[str, int]]:
+    """Build the two half-collections per language and ask every question of both."""
+    rng = random.Random(seed)
+    all_samples: list[Sample] = []
+    counts: dict[str, int] = {}
+    for lang, name in FILES.items():
+        path = data / name
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: point --data at the training split")
+        rows = read_rows(path, SOURCES[lang])
+        rows = _within(rows, max_chars)
+        counts[lang] = len(rows)
+        halves = [[r for r in rows if _bucket(r.title) % 2 == h] for h in (0, 1)]
+        for h, own_rows in enumerate(halves):
+            other_rows = halves[1 - h]
+            if not own_rows:
+                continue
+            folder = work / f"{lang}-{h}"
+            write_articles(own_rows, folder / "docs")
+            build_index(seeds=folder / "docs", index=folder / "index", embedder=embedder)
+            retriever = Retriever.load(folder / "index", embedder=embedder)
+            asked = rng.sample(own_rows, min(len(own_rows), per_language // 2))
+            elsewhere = rng.sample(other_rows, min(len(other_rows), per_language // 4))
+            held = lambda r: _bucket(r.title) >= 6  # noqa: E731  a quarter of the articles
+            logger.info("%s half %d: %d + %d questions", lang, h, len(asked), len(elsewhere))
+            all_samples += samples(retriever, [r for r in asked if not r.impossible], True, held)
+            all_samples += samples(retriever, [r for r in asked if r.impossible], False, held)
+            all_samples += samples(retriever, elsewhere, False, held)
+    return all_samples, counts
+
+
+def outcomes(model: DecisionModel, chosen: Sequence[Sample]) -> list[tuple[bool, float, bool]]:
+    """Per question: is it answerable, its best probability, does the best candidate answer?"""
+    out = []
+    for s in chosen:
+        p = model.probabilities(s.values)
+        best = int(p.argmax())
+        out.append((s.answerable, float(p[best]), bool(s.labels[best])))
+    return out
+
+
+def choose_threshold(results: Sequence[tuple[bool, float, bool]]) -> tuple[float, dict[str, float]]:
+    """The threshold that maximises (answerable questions answered right) + (unanswerable
+    ones declined), each as a share, on held-apart questions."""
+    answerable = [r for r in results if r[0]]
+    unanswerable = [r for r in results if not r[0]]
+    best: tuple[float, float, dict[str, float]] = (-1.0, 0.5, {})
+    for t in np.arange(0.02, 0.98, 0.01):
+        right = sum(p >= t and ok for _, p, ok in answerable) / max(1, len(answerable))
+        refused = sum(p < t for _, p, _ in answerable) / max(1, len(answerable))
+        declined = sum(p < t for _, p, _ in unanswerable) / max(1, len(unanswerable))
+        if right + declined > best[0]:
+            best = (right + declined, float(t), {
+                "answered_right": round(float(right), 3),
+                "wrongly_declined": round(float(refused), 3),
+                "unanswerable_declined": round(float(declined), 3),
+            })
+    return best[1], best[2]
+
+
+def train(
+    data: Path,
+    work: Path,
+    out: Path = DEFAULT_MODEL,
+    per_language: int = 1600,
+    max_chars: int = 250_000,
+    l2: float = 1.0,
+    embedder: Embedder | None = None,
+) -> DecisionModel:
+    """Collect samples, fit on three quarters of the articles, choose the threshold on the
+    rest, refit on all with that threshold, and save the model to ``out``."""
+    all_samples, counts = collect(data, work, per_language, max_chars, embedder)
+    fitting = [s for s in all_samples if not s.held_apart]
+    held = [s for s in all_samples if s.held_apart]
+
+    def stack(chosen: Sequence[Sample]) -> tuple[np.ndarray, np.ndarray]:
+        return np.vstack([s.values for s in chosen]), np.concatenate([s.labels for s in chosen])
+
+    model = fit(*stack(fitting), l2=l2)
+    threshold, held_metrics = choose_threshold(outcomes(model, held))
+    per_language_metrics = {
+        lang: choose_metrics(model, [s for s in held if s.lang == lang], threshold)
+        for lang in FILES
+    }
+    meta = {
+        "trained_on": {
+            "data": "public reading-comprehension training split (SQuAD 2.0 dev pages outside "
+            "the CS224n dev half, CMRC 2018 trial, DRCD 1.3 test), articles disjoint from "
+            "every evaluation set",
+            "licences": sorted(set(LICENCES.values())),
+            "rows_read": counts,
+            "questions": len(all_samples),
+            "candidates": int(sum(len(s.labels) for s in all_samples)),
+        },
+        "held_apart": {"questions": len(held), "all": held_metrics, **per_language_metrics},
+        "l2": l2,
+    }
+    final = fit(*stack(all_samples), l2=l2, meta=meta)
+    final = DecisionModel(
+        features=final.features,
+        weights=final.weights,
+        bias=final.bias,
+        mean=final.mean,
+        scale=final.scale,
+        threshold=threshold,
+        meta=meta,
+    )
+    final.save(out)
+    logger.info("saved %s (threshold %.2f): %s", out, threshold, held_metrics)
+    return final
+
+
+def choose_metrics(
+    model: DecisionModel, chosen: Sequence[Sample], threshold: float
+) -> dict[str, float]:
+    results = outcomes(model, chosen)
+    answerable = [r for r in results if r[0]]
+    unanswerable = [r for r in results if not r[0]]
+    return {
+        "answered_right": round(
+            sum(p >= threshold and ok for _, p, ok in answerable) / max(1, len(answerable)), 3
+        ),
+        "unanswerable_declined": round(
+            sum(p < threshold for _, p, _ in unanswerable) / max(1, len(unanswerable)), 3
+        ),
+        "questions": len(results),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rag train", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder of the training split")
+    parser.add_argument("--work", type=Path, default=Path(".cache/train"), help="scratch folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, help="model file to write")
+    parser.add_argument("--per-language", type=int, default=1600, help="questions per language")
+    parser.add_argument(
+        "--max-chars", type=int, default=250_000, help="characters of articles per language"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    model = train(args.data, args.work, args.out, args.per_language, args.max_chars)
+    print(json.dumps(model.meta["held_apart"], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""The decline stages: each on its own, and their order."""
+
+from __future__ import annotations
+
+from rag.decide import STAGES, Context, Scored, decide, greeting, learned, names_nothing
+from rag.features import FEATURES, Candidate
+from rag.query import analyse
+
+
+def _scored(p: float) -> list[Scored]:
+    return [Scored(Candidate(0, 0, (0, 1), (), tuple(0.0 for _ in FEATURES)), p)]
+
+
+def _context(retriever, question: str, p: float, history=()) -> Context:  # type: ignore[no-untyped-def]
+    query = analyse(question, list(history), retriever)
+    hits = retriever.search_hits(query.search_text, 2)
+    return Context(query, hits, _scored(p), threshold=0.4)
+
+
+def test_greetings_are_greeted(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    for text in ("你好", "Hello!", "謝謝！"):
+        verdict = greeting(_context(small_retriever, text, 0.9))
+        assert verdict is not None and verdict.kind == "greeting"
+    assert greeting(_context(small_retriever, "Hello, where does tea grow?", 0.9)) is None
+
+
+def test_a_question_naming_nothing_is_asked_in_full(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    verdict = names_nothing(_context(small_retriever, "When is it?", 0.9))
+    assert verdict is not None and verdict.kind == "ask_whole"
+    history = [{"role": "user", "content": "Where does green tea grow?"}]
+    assert names_nothing(_context(small_retriever, "When is it?", 0.9, history)) is None
+
+
+def test_the_learned_threshold_declines_below_it(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    assert learned(_context(small_retriever, "Where does tea grow?", 0.39)) is not None
+    assert learned(_context(small_retriever, "Where does tea grow?", 0.41)) is None
+    assert learned(_context(small_retriever, "Who wrote this?", 0.01)) is None  # the byline
+
+
+def test_the_first_stage_that_declines_decides(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    verdict = decide(_context(small_retriever, "你好", 0.0))
+    assert verdict is not None and verdict.stage == "greeting"
+    verdict = decide(_context(small_retriever, "Where does tea grow?", 0.0))
+    assert verdict is not None and verdict.stage == "learned"
+    assert decide(_context(small_retriever, "Where does tea grow?", 0.9)) is None
+    assert [s.__name__ for s in STAGES][:3] == ["greeting", "names_nothing", "learned"]

@@ -1,0 +1,68 @@
+"""The features the learned decision sees, one test each, on the small seeds."""
+
+from __future__ import annotations
+
+from rag.features import FEATURES, candidates, is_heading, list_items, missing_specifics
+from rag.query import analyse
+
+
+def _candidates(retriever, question: str):  # type: ignore[no-untyped-def]
+    query = analyse(question, [], retriever)
+    hits = retriever.search_hits(query.search_text, 5, prefer_answer_kind=False)
+    return query, hits, candidates(query, hits, retriever)
+
+
+def _text(hits, c) -> str:  # type: ignore[no-untyped-def]
+    return hits[c.hit].chunk.text[c.span[0] : c.span[1]]
+
+
+def test_every_sentence_of_every_hit_is_a_candidate(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "領袖會議在哪裡舉行？")
+    assert len(found) == sum(len(h.sentence_scores) for h in hits)
+    assert all(len(c.values) == len(FEATURES) for c in found)
+    best = max(c.feature("cos") for c in found)
+    assert max(c.feature("cos_gap") for c in found) == 0.0
+    assert all(abs(c.feature("cos") - best - c.feature("cos_gap")) < 1e-9 for c in found)
+
+
+def test_overlap_counts_the_question_words_a_sentence_holds(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "莫斯科康會議中心在哪個城市？")
+    by_text = {_text(hits, c): c for c in found}
+    venue = next(c for t, c in by_text.items() if "莫斯科康" in t)
+    tea = [c for t, c in by_text.items() if "tea" in t]
+    assert venue.feature("overlap") > 0.5
+    assert all(c.feature("overlap") == 0 for c in tea)
+    assert venue.feature("novelty") > 0  # it says more than the question
+
+
+def test_kind_held_is_a_feature_of_the_sentence_holding_a_date(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "When does the harvest begin?")
+    assert all(c.feature("kind_asked") == 1 for c in found)
+    spring = next(c for c in found if "harvest" in _text(hits, c))
+    assert spring.feature("kind_held") == 0  # "early spring" names no date
+    _, hits, found = _candidates(small_retriever, "領袖會議什麼時候舉行？")
+    november = next(c for c in found if "十一月" in _text(hits, c))
+    assert november.feature("kind_held") == 1
+
+
+def test_a_title_line_is_a_heading() -> None:
+    text = "Normans\nThe Normans were the people who gave their name to Normandy."
+    assert is_heading(text, 0, 7, set())
+    assert not is_heading(text, 8, len(text), set())
+    assert is_heading("供應鏈韌性報告", 0, 7, {"供應鏈韌性報告"})
+
+
+def test_list_items_follow_a_lead_in() -> None:
+    text = "會議確定了下列兩大重點工作：\n- 強化供應鏈韌性\n- 提升反貪腐成效"
+    sentences = [(0, 14), (15, 24), (25, 34)]
+    assert list_items(text, sentences, 0) == [(15, 24), (25, 34)]
+    assert list_items(text, sentences, 1) == []
+
+
+def test_question_level_features(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, _, known = _candidates(small_retriever, "Where does green tea grow best?")
+    _, _, unknown = _candidates(small_retriever, "Who won the 1986 football world cup?")
+    assert known[0].feature("coverage") > unknown[0].feature("coverage")
+    assert unknown[0].feature("missing") == 1 and known[0].feature("missing") == 0
+    assert known[0].feature("english") == 1
+    assert missing_specifics("What did ABAC say in 1986?", small_retriever) == ["1986", "ABAC"]
