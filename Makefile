@@ -9,7 +9,10 @@ export TIKTOKEN_CACHE_DIR := $(CURDIR)/.cache/tiktoken
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test build eval bench clean
+.PHONY: run test build eval eval-public train bench clean
+
+# The public reading-comprehension data (not part of the repository) for eval-public and train.
+PUBLIC := ../shared/eval/public
 
 # Each install step says what it installs first; pip then shows what it downloads.
 $(PY):
@@ -44,6 +47,16 @@ eval: $(RUN_OK)
 	$(VENV)/bin/rag eval --baseline --questions rag/data/blind_questions.jsonl
 	$(VENV)/bin/rag eval --baseline --questions rag/data/conversation_questions.jsonl
 	$(VENV)/bin/rag eval --questions rag/data/offtopic_questions.jsonl
+
+# The public development set (DRCD, CMRC 2018, SQuAD): one line per corpus.
+eval-public: $(RUN_OK)
+	@test -d $(PUBLIC) || { echo "no $(PUBLIC): the public corpora are not here"; exit 1; }
+	$(PUBLIC)/run.sh
+
+# Refit the answer/decline decision (rag/data/decision.json) on the public training split.
+train: $(RUN_OK)
+	@test -d $(PUBLIC)/train || { echo "no $(PUBLIC)/train: the training split is not here"; exit 1; }
+	$(VENV)/bin/rag train --data $(PUBLIC)/train
 
 test: $(TEST_OK)
 	$(VENV)/bin/ruff check rag ui tests

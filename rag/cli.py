@@ -67,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--port", type=_port, default=7860, help="default 7860")
     index_arg(v)
     _llm_args(v)
+
+    t = sub.add_parser("train", help="fit the answer/decline decision on public QA data")
+    t.add_argument("--data", required=True, help="training split (en/zh-Hans/zh-Hant.jsonl)")
+    t.add_argument("--work", default=".cache/train", help="scratch folder for its indexes")
+    t.add_argument("--out", help="model file to write (default: the packaged one)")
+    t.add_argument("--per-language", type=int, default=1600, help="questions per language")
+    t.add_argument("--max-chars", type=int, default=250_000, help="article text per language")
     return parser
 
 
@@ -339,12 +346,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from rag.decision import DEFAULT_MODEL
+    from rag.training import train
+
+    data = Path(args.data)
+    if not data.is_dir():
+        print(f"error: no training data folder {data}", file=sys.stderr)
+        return 1
+    logging.getLogger("rag").setLevel(logging.INFO)
+    out = Path(args.out) if args.out else DEFAULT_MODEL
+    model = train(data, Path(args.work), out, args.per_language, args.max_chars)
+    print(f"wrote {out} (threshold {model.threshold:.2f})")
+    print(json.dumps(model.meta["held_apart"], indent=1))
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "search": cmd_search,
     "ask": cmd_ask,
     "eval": cmd_eval,
     "serve": cmd_serve,
+    "train": cmd_train,
 }
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +70,20 @@ class Hit:
     sentence_scores: tuple[float, ...]  # cosine of every sentence, in order
     lexical: float  # BM25 score (0 when no term matched)
     chinese: bool  # is the passage in Chinese (else English)?
+
+
+@dataclass
+class _Pool:
+    """The candidate passages of one search and the evidence gathered on them."""
+
+    ids: np.ndarray  # chunk indexes, ascending
+    own: np.ndarray  # is each in the query's language?
+    passage_cos: np.ndarray
+    sentence_cos: list[np.ndarray]  # every sentence's cosine, per candidate
+    best_sentence: np.ndarray  # best sentence cosine per candidate (-1 when none)
+    own_words: list[tuple[int, float]]  # BM25 vote of the query's words
+    other_words: list[tuple[int, float]]  # BM25 vote of its translated words
+    fused: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class Retriever:
@@ -162,21 +176,31 @@ class Retriever:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         query = query.strip()[:MAX_QUERY_CHARS]
-        n = len(self.data.chunks)
-        if n == 0:
+        if not self.data.chunks:
             return []
-        f = self.fusion
-        depth = min(n, max(f.candidates, k))
-        qvec = self._query_vector(query)[None, :]
-        _, passage_ids = self._passages.search(qvec, depth)
-        sentence_depth = min(len(self._owner), depth * f.sentence_depth)
-        _, sentence_ids = self._sentences.search(qvec, sentence_depth)
         if chinese is None:
             chinese = detect_language(query) != "en"
         if translated is None:
             translated = self.translated_terms(query)
         if about_document is None:
             about_document = is_about_the_document(query)
+        # the stages, in order: gather candidates → dense scores → fuse → rerank → hits
+        pool = self._gather(query, k, chinese, translated, about_document)
+        self._fuse(pool)
+        self._rerank(pool, query, about_document, prefer_answer_kind)
+        return self._hits(pool, k)
+
+    def _gather(
+        self, query: str, k: int, chinese: bool, translated: Sequence[str], about_document: bool
+    ) -> _Pool:
+        """Candidates from the dense passage and sentence searches and the two BM25 votes,
+        with their dense scores."""
+        f = self.fusion
+        depth = min(len(self.data.chunks), max(f.candidates, k))
+        qvec = self._query_vector(query)[None, :]
+        _, passage_ids = self._passages.search(qvec, depth)
+        sentence_depth = min(len(self._owner), depth * f.sentence_depth)
+        _, sentence_ids = self._sentences.search(qvec, sentence_depth)
         own = self._chinese == chinese  # passages in its language
         own_words = self._bm25.top(tokenize(query), depth, own) if own.any() else []
         other_words = self._bm25.top(list(translated), depth, ~own) if not own.all() else []
@@ -186,52 +210,74 @@ class Retriever:
         if about_document:
             candidates |= set(self._openings)
         ids = np.array(sorted(candidates))
-        passage_cos = self.data.vectors[ids] @ qvec[0]
         sentence_cos = [
             self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ qvec[0] for i in ids
         ]
-        best_sentence = np.array([s.max() if len(s) else -1.0 for s in sentence_cos])
-        dense = passage_cos + np.where(best_sentence > -1, best_sentence, passage_cos)
-        fused = 1.0 / (f.rrf_c + _ranks(dense) + 1)
+        return _Pool(
+            ids=ids,
+            own=own[ids],
+            passage_cos=self.data.vectors[ids] @ qvec[0],
+            sentence_cos=sentence_cos,
+            best_sentence=np.array([s.max() if len(s) else -1.0 for s in sentence_cos]),
+            own_words=own_words,
+            other_words=other_words,
+        )
+
+    def _fuse(self, pool: _Pool) -> None:
+        """Weighted reciprocal rank fusion of the dense ranking and the two BM25 votes."""
+        f = self.fusion
+        best = pool.best_sentence
+        dense = pool.passage_cos + np.where(best > -1, best, pool.passage_cos)
+        pool.fused = 1.0 / (f.rrf_c + _ranks(dense) + 1)
         translated_weight = f.cross_lingual_weight
-        here = own[ids]
-        if here.any() and not here.all():
-            # Cosines run lower across languages: unless the best match in the other
-            # language comes within the offset, the question is about its own side.
-            gap = best_sentence[here].max() - best_sentence[~here].max()
-            if gap >= f.cross_lingual_offset:
-                translated_weight = f.mixed_translated_weight
-        votes = ((own_words, f.lexical_weight), (other_words, translated_weight))
+        here = pool.own
+        # Cosines run lower across languages: unless the best match in the other language
+        # comes within the offset, a question over both is about its own side.
+        mixed = here.any() and not here.all()
+        if mixed and best[here].max() - best[~here].max() >= f.cross_lingual_offset:
+            translated_weight = f.mixed_translated_weight
+        votes = ((pool.own_words, f.lexical_weight), (pool.other_words, translated_weight))
         for ranking, weight in votes:
             rank = {i: r for r, (i, _) in enumerate(ranking)}
-            fused += np.array([weight / (f.rrf_c + rank[i] + 1) if i in rank else 0.0 for i in ids])
+            pool.fused += np.array(
+                [weight / (f.rrf_c + rank[i] + 1) if i in rank else 0.0 for i in pool.ids]
+            )
+
+    def _rerank(
+        self, pool: _Pool, query: str, about_document: bool, prefer_answer_kind: bool
+    ) -> None:
+        """Captions down; document openings up for questions about the document; among the
+        best, a passage holding two of the question's words in a row, or the kind of
+        answer asked for, a little up."""
+        f, ids = self.fusion, pool.ids
         captions = np.array([self.data.chunks[i].kind == "caption" for i in ids])
-        fused = np.where(captions, fused * f.caption_weight, fused)
+        pool.fused = np.where(captions, pool.fused * f.caption_weight, pool.fused)
         if about_document:
-            openings = np.isin(ids, self._openings)
-            fused[openings] += fused.max()
-        best = np.argsort(-fused, kind="stable")[: f.bonus_depth]
+            pool.fused[np.isin(ids, self._openings)] += pool.fused.max()
+        best = np.argsort(-pool.fused, kind="stable")[: f.bonus_depth]
         if phrase := _phrases(query):  # "CEO Summit" in "APEC企業領袖高峰會(APEC CEO Summit)"
             for j in best:
                 if phrase.search(_latin(self.data.chunks[int(ids[j])])):
-                    fused[j] += f.phrase_bonus
+                    pool.fused[j] += f.phrase_bonus
         if prefer_answer_kind and (kind := asked_kind(query)):  # a date for "when", …
             for j in best:
                 if self._holds(int(ids[j]), kind):
-                    fused[j] += f.kind_bonus
-        lexical_score = dict(own_words + other_words)  # the two never share a passage
+                    pool.fused[j] += f.kind_bonus
+
+    def _hits(self, pool: _Pool, k: int) -> list[Hit]:
+        lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage
         hits = []
-        for j in np.argsort(-fused, kind="stable")[:k]:
-            i = int(ids[j])
+        for j in np.argsort(-pool.fused, kind="stable")[:k]:
+            i = int(pool.ids[j])
             chunk = self.data.chunks[i]
-            scores = sentence_cos[j]
+            scores = pool.sentence_cos[j]
             hits.append(
                 Hit(
-                    passage=to_passage(chunk, float(fused[j])),
+                    passage=to_passage(chunk, float(pool.fused[j])),
                     chunk=chunk,
                     index=i,
-                    dense=float(passage_cos[j]),
-                    sentence=float(best_sentence[j]),
+                    dense=float(pool.passage_cos[j]),
+                    sentence=float(pool.best_sentence[j]),
                     best_sentence=int(scores.argmax()) if len(scores) else -1,
                     sentence_scores=tuple(float(x) for x in scores),
                     lexical=lexical_score.get(i, 0.0),

@@ -12,7 +12,8 @@ its features (rag.features) and whether it holds a gold answer of that question'
 article. A quarter of the articles (by title) is held apart from fitting; the decline
 threshold is chosen there.
 
-Run: ``rag train --data ../shared/eval/public/train`` (writes rag/data/decision.json).
+Run: ``rag train --data ../shared/eval/public/train`` (writes rag/data/decision.json;
+``make train`` does the same).
 """
 
 from __future__ import annotations
@@ -313,24 +314,3 @@ def choose_metrics(
         "questions": len(results),
     }
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="rag train", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, required=True, help="folder of the training split")
-    parser.add_argument("--work", type=Path, default=Path(".cache/train"), help="scratch folder")
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL, help="model file to write")
-    parser.add_argument("--per-language", type=int, default=1600, help="questions per language")
-    parser.add_argument(
-        "--max-chars", type=int, default=250_000, help="characters of articles per language"
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    model = train(args.data, args.work, args.out, args.per_language, args.max_chars)
-    print(json.dumps(model.meta["held_apart"], indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
