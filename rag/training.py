@@ -83,6 +83,8 @@ def read_rows(path: Path, sources: Sequence[str] | None = None) -> list[Row]:
         r = json.loads(line)
         if r.get("converted") or (sources and r["source"] not in sources):
             continue
+        if not r["question"].strip():  # a few crowd-written rows are empty
+            continue
         rows.append(
             Row(
                 id=r["id"],
