@@ -103,11 +103,22 @@ def test_highlight_merges_overlaps_clamps_and_ignores_empty_spans() -> None:
     assert render.highlight("a<b", []) == "a&lt;b"
 
 
-def test_source_card_shows_number_file_section_and_characters() -> None:
+def test_source_card_shows_number_file_characters_then_section_on_its_own_line() -> None:
     html = render.render_sources(ANSWER)
     assert render.SOURCES_TITLE in html
     text = re.sub(r"<[^>]+>", "", html)
-    assert "[1]apec.txt · 會議 › 地點 · characters 100–" in text
+    assert "[1]apec.txt · characters 100–" in text
+    # The section path has a line of its own (cut with an ellipsis by CSS) and its full
+    # text in the tooltip.
+    assert '<div class="rag-section" title="會議 › 地點">會議 › 地點</div>' in html
+    assert "white-space: nowrap" in render.SOURCES_CSS and "text-overflow: ellipsis" in (
+        render.SOURCES_CSS
+    )
+
+
+def test_source_card_without_section_has_no_section_line() -> None:
+    html = render.passage_card(passage("text", section=""), 1)
+    assert "rag-section" not in html and "characters 100–104" in html
 
 
 def test_abstention_shows_related_passages_unmarked_or_says_nothing_found() -> None:
@@ -115,8 +126,58 @@ def test_abstention_shows_related_passages_unmarked_or_says_nothing_found() -> N
     html = render.render_sources(Answer(text="沒有", abstained=True, related=[related]))
     assert "可能相關" in html and "Possibly related" in html and "可能有關的段落" in html
     assert "<mark>" not in html and "[1]" not in html
+    assert html.index(render.SOURCES_TITLE) < html.index(render.RELATED_TITLE)  # "under Sources"
     html = render.render_sources(Answer(text="沒有", abstained=True))
     assert render.NO_SOURCES in html
+
+
+@pytest.mark.parametrize(
+    ("language", "pointer"),
+    [
+        ("en", "Related passages are shown under Sources."),
+        ("zh-Hant", "可能相關的段落列在「引用來源」中。"),
+        ("zh-Hans", "可能相关的段落列在“引用来源”中。"),
+        ("fr", render.RELATED_POINTER_BOTH),
+    ],
+)
+def test_declined_answer_with_related_passages_says_where_they_are(
+    language: str, pointer: str
+) -> None:
+    related = [passage("可能有關的段落")]
+    declined = Answer(text="No <answer>.", abstained=True, related=related, language=language)
+    assert render.answer_message(declined) == f"No &lt;answer&gt;.\n\n{pointer}"
+    for wording in render.RELATED_POINTER.values():  # the panel is beside or after the chat
+        assert "below" not in wording and "以下" not in wording and "下方" not in wording
+
+
+def test_answer_message_adds_no_pointer_without_related_passages() -> None:
+    declined = Answer(text="No answer.", abstained=True, language="en")
+    assert render.answer_message(declined) == "No answer."
+    assert render.answer_message(ANSWER) == render.chat_message(ANSWER.text)
+
+
+def test_sources_link_counts_the_passages_shown() -> None:
+    assert ">Sources · 引用來源 ↓</a>" in render.render_sources_link()
+    assert 'href="#rag-sources-panel"' in render.render_sources_link()
+    assert "(1) ↓" in render.render_sources_link(ANSWER)
+    assert "(1)" not in render.render_sources_link(ANSWER, pending=True)
+    related = Answer(text="沒有", abstained=True, related=[passage("a"), passage("b")])
+    assert "(2) ↓" in render.render_sources_link(related)
+    assert "(0) ↓" in render.render_sources_link(Answer(text="沒有", abstained=True))
+
+
+def test_status_says_what_is_indexed_and_when_never_the_version_id() -> None:
+    def text(html: str) -> str:
+        return re.sub(r"<[^>]+>", "", html)
+
+    html = render.render_status("v1795944856932-16012-48e900", 22, 3, "2026-11-29T11:20:05+0000")
+    assert text(html) == (
+        "Index: 3 documents, 22 passages, built 2026-11-29 11:20 · 索引：3 份文件、22 個段落"
+    )
+    assert "v1795944856932" not in html and "version" not in html
+    assert text(render.render_status("v1", 1, 1)).startswith("Index: 1 document, 1 passage ·")
+    assert "No index yet" in render.render_status(None)
+    assert "broken &lt;x&gt;" in render.render_status(None, error="broken <x>")
 
 
 def test_notice_is_shown_escaped_in_panel_and_chat() -> None:
@@ -153,6 +214,20 @@ def test_chat_turn_streams_then_replaces_with_final_text_and_sources() -> None:
     )
     assert conversation.answer is ANSWER
     assert render.SOURCES_WORKING in steps[0][2]
+
+
+def test_declined_turn_points_to_the_related_passages_in_the_chat_only() -> None:
+    related = [passage("可能有關的段落")]
+    declined = Answer(
+        text="文件中沒有這個問題的答案。", abstained=True, related=related, language="zh-Hant"
+    )
+    source = Fixed(FakeAssistant(declined))
+    *_, (_, messages, sources, conversation) = chat_turn(source, "問？", None)
+    assert messages[-1]["content"].endswith(render.RELATED_POINTER["zh-Hant"])
+    assert render.RELATED_TITLE in sources and "可能有關的段落" in sources
+    assert conversation.history[-1]["content"] == declined.text  # the assistant's own words
+    *_, (text, _) = api_turn(source, "問？", None)
+    assert text == declined.text  # the API has no sources panel to point to
 
 
 def test_follow_up_passes_the_history_to_the_assistant() -> None:

@@ -2,14 +2,21 @@
 
 A Chinese question is typed, the streamed answer appears with its citation, the cited
 passage is shown beside it with the quoted sentence highlighted, and a screenshot is
-saved to ``artifacts/chat.png``.
+saved to ``artifacts/chat.png``. On a laptop (1280×800) and a phone (390×844) the page
+fits the first screen: the question box and the first source (on a phone, the link to
+the sources) are in view without scrolling, and nothing covers the messages; screenshots
+of both go to ``artifacts/`` (and to ``ui/screenshot-*.png`` with
+``RAG_UPDATE_SCREENSHOTS=1``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.chat_server import ChatServer
 from tests.openai_server import FakeOpenAIServer
-from ui.render import SOURCES_EMPTY, SOURCES_WORKING
+from ui.render import RELATED_POINTER, SOURCES_EMPTY, SOURCES_LINK, SOURCES_WORKING
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +48,7 @@ CHAT = "#rag-chatbot"
 BOT = f'{CHAT} [data-testid="bot"]'
 USER = f'{CHAT} [data-testid="user"]'
 SOURCES = "#rag-sources-panel"
+SOURCES_LINK_SELECTOR = "#rag-sources-link a"
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +102,11 @@ def test_chinese_question_streams_answer_and_highlights_cited_passage(page: Page
     assert "[1]" in answer, answer
     card = page.locator(f"{SOURCES} .rag-card").first
     meta = card.locator(".rag-meta").inner_text()
-    assert re.search(r"\[1\]\s*\S+\.txt · .+ · characters \d+–\d+", meta), meta
+    assert re.search(r"\[1\]\s*\S+\.txt · characters \d+–\d+", meta), meta
+    assert card.locator(".rag-section").inner_text().strip()
     marked = card.locator("mark").first.inner_text().strip()
-    assert marked and marked in answer  # the highlighted sentence is the one quoted
+    quoted = re.sub(r"\s*\[\d+\]\s*", "", answer)  # neighbouring quotes are marked as one
+    assert marked and marked in quoted  # the highlighted sentences are the ones quoted
     assert "引用來源" in page.locator(SOURCES).inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
@@ -194,3 +204,172 @@ def test_llm_failure_shows_the_fallback_notice(llm_page: Page, llm: FakeOpenAISe
     assert "⚠" in answer and "HTTP 500" in answer, answer
     assert "莫斯科康" in answer  # the documents answered instead
     assert llm_page.locator(f"{SOURCES} .rag-card mark").count() > 0
+
+
+# ---------------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Screen:
+    name: str
+    width: int
+    height: int
+    phone: bool
+
+
+SCREENS = [Screen("desktop", 1280, 800, False), Screen("phone", 390, 844, True)]
+
+# Boxes as [left, top, right, bottom] in viewport pixels; a message's box is cut to what
+# its scrolling list shows (a message scrolled half out of view is half hidden, not covered).
+BOXES_JS = """() => {
+  const box = (e) => {
+    const r = e.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  };
+  const chat = document.querySelector('#rag-chatbot');
+  const list = chat.querySelector('.bubble-wrap');
+  const view = box(list);
+  const cut = (b) => [Math.max(b[0], view[0]), Math.max(b[1], view[1]),
+                      Math.min(b[2], view[2]), Math.min(b[3], view[3])];
+  const messages = [...chat.querySelectorAll('.message-row .message')]
+    .map((e) => cut(box(e))).filter((b) => b[2] > b[0] && b[3] > b[1]);
+  const overlays = [...chat.querySelectorAll('[data-testid="block-label"], .top-panel')]
+    .filter((e) => e.getBoundingClientRect().height > 0).map(box);
+  return {messages, overlays, scrollable: list.scrollHeight > list.clientHeight};
+}"""
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """``selector``'s first element lies wholly inside the viewport, which is not scrolled."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    assert box is not None and size is not None, selector
+    scrolled = page.evaluate("() => window.scrollY")
+    return (
+        scrolled == 0
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 0.5
+        and box["y"] + box["height"] <= size["height"] + 0.5
+    )
+
+
+def overlaps(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+
+def assert_nothing_covers_the_messages(page: Page) -> None:
+    boxes = page.evaluate(BOXES_JS)
+    assert boxes["messages"] and boxes["overlays"], boxes
+    for overlay in boxes["overlays"]:
+        for message in boxes["messages"]:
+            assert not overlaps(overlay, message), (overlay, message)
+
+
+@pytest.fixture(params=SCREENS, ids=[s.name for s in SCREENS])
+def screen_page(
+    request: pytest.FixtureRequest, browser: Browser, server: ChatServer
+) -> Iterator[tuple[Screen, Page]]:
+    screen: Screen = request.param
+    context = browser.new_context(
+        viewport={"width": screen.width, "height": screen.height},
+        device_scale_factor=2 if screen.phone else 1,
+        is_mobile=screen.phone,
+        has_touch=screen.phone,
+        locale="zh-TW",
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url)
+    page.wait_for_selector(QUESTION)
+    yield screen, page
+    context.close()
+
+
+def answered(page: Page, question: str, turns: int) -> None:
+    """Ask ``question`` as the conversation's turn number ``turns`` and wait for its answer."""
+    ask(page, question)
+    page.wait_for_function(
+        """([n, working]) => document.querySelectorAll('#rag-chatbot [data-testid="bot"]')
+              .length >= n
+            && !document.querySelector('#rag-sources-panel').innerText.includes(working)""",
+        arg=[turns, SOURCES_WORKING],
+    )
+    page.wait_for_timeout(300)  # the chat scrolls to the new answer
+
+
+def test_the_page_fits_the_first_screen(screen_page: tuple[Screen, Page]) -> None:
+    screen, page = screen_page
+    page.wait_for_function("() => document.querySelector('#rag-status').innerText.includes(':')")
+    status = page.locator("#rag-status").inner_text()
+    assert re.search(r"Index: 1 document, \d+ passages, built \d{4}-\d\d-\d\d \d\d:\d\d", status)
+    assert "version" not in status and not re.search(r"\bv\d{6,}", status), status
+
+    answered(page, "APEC經濟領袖會議在哪裡舉行？", 1)
+    answered(page, "Who is speaking at the CEO summit?", 2)
+    assert page.locator(f"{SOURCES} .rag-card mark").count() > 0
+    assert in_view(page, "#rag-question"), "the question box is not on the first screen"
+    assert in_view(page, "#rag-new-conversation")
+    cards = page.locator(f"{SOURCES} .rag-card").count()
+    section = page.locator(f"{SOURCES} .rag-card .rag-section").first
+    if screen.phone:  # the sources follow the chat: a link on the first screen leads there
+        assert in_view(page, SOURCES_LINK_SELECTOR), "no link to the sources in view"
+        link = page.locator(SOURCES_LINK_SELECTOR).inner_text()
+        assert link == f"{SOURCES_LINK} ({cards}) ↓", link
+        # The section path is one line, cut with an ellipsis, in full in its tooltip.
+        one_line = section.evaluate(
+            """(e) => { const s = getComputedStyle(e);
+                 return e.clientHeight <= 1.5 * parseFloat(s.lineHeight)
+                   && s.textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth; }"""
+        )
+        assert one_line, section.inner_text()
+        assert section.get_attribute("title") == section.inner_text()
+    else:
+        assert not page.locator(SOURCES_LINK_SELECTOR).is_visible()  # the panel is beside
+        assert in_view(page, f"{SOURCES} .rag-card .rag-meta"), "the first source is not in view"
+        assert in_view(page, f"{SOURCES} .rag-card .rag-section")
+    assert_nothing_covers_the_messages(page)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"screenshot-{screen.name}.png"
+    page.screenshot(path=str(shot))
+    if os.environ.get("RAG_UPDATE_SCREENSHOTS") == "1":
+        shutil.copyfile(shot, PROJECT / "ui" / f"screenshot-{screen.name}.png")
+
+    if screen.phone:
+        page.locator(SOURCES_LINK_SELECTOR).click()
+        page.wait_for_function("() => window.scrollY > 0")
+        card = page.locator(f"{SOURCES} .rag-card .rag-meta").first.bounding_box()
+        assert card is not None and 0 <= card["y"] < screen.height, card
+
+    # Once the chat scrolls, the messages pass under nothing: not the label, not the buttons.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    answered(page, "What are the six focus areas of the Bay Area Agenda?", 3)
+    answered(page, "How much is the APEC budget?", 4)
+    assert page.evaluate(BOXES_JS)["scrollable"], "the chat did not fill up"
+    assert in_view(page, "#rag-question")
+    for top in (0, 15, 40, 80):
+        page.evaluate(
+            "(top) => { document.querySelector('#rag-chatbot .bubble-wrap').scrollTop = top; }",
+            top,
+        )
+        page.wait_for_timeout(100)
+        assert_nothing_covers_the_messages(page)
+
+
+# Questions the documents do not answer but come close to; which of them gets related
+# passages offered depends on the answering model, so the first that does is checked.
+NEAR_MISSES = ["Which hotel hosts the CEO summit dinner?", "How much is the APEC budget?"]
+
+
+def test_a_declined_question_points_to_the_related_passages(page: Page) -> None:
+    for turn, question in enumerate(NEAR_MISSES, 1):
+        answered(page, question, turn)
+        if "Possibly related" in page.locator(SOURCES).inner_text():
+            break
+    else:
+        pytest.fail(f"none of {NEAR_MISSES} was declined with related passages")
+    answer = page.locator(BOT).last.inner_text()
+    assert RELATED_POINTER["en"] in answer and "below" not in answer, answer
+    panel = page.locator(SOURCES).inner_text()
+    assert panel.index("Sources · 引用來源") < panel.index("Possibly related"), panel
+    assert page.locator(f"{SOURCES} .rag-card").count() > 0

@@ -1,5 +1,8 @@
 """The web chat: questions in Chinese or English, streamed answers, cited passages beside them.
 
+On a wide screen the chat and the sources panel sit side by side and fit the window; on
+a phone the panel follows the chat, and a link beside "New conversation" leads to it.
+
 ``create_app(index_dir)`` builds the Gradio page; ``serve()`` launches it. The page's
 chat and the ``/chat`` API endpoint (for ``gradio_client``: message in, answer text out,
 the conversation kept per client session) share one :class:`ui.engine.LiveAssistant`,
@@ -21,15 +24,24 @@ import gradio as gr  # after the environment is set
 
 from ui.chat import Conversation, Message, api_turn, chat_turn
 from ui.engine import LiveAssistant
-from ui.render import SOURCES_CSS, STATUS_CSS, escape, render_sources, render_status
+from ui.render import (
+    LOADING_STATUS,
+    SOURCES_CSS,
+    SOURCES_LINK_CSS,
+    STATUS_CSS,
+    escape,
+    render_sources,
+    render_sources_link,
+    render_status,
+    status_line,
+)
 
 logger = logging.getLogger(__name__)
 
 TITLE = "Document Q&A · 文件問答"
 SUBTITLE = (
-    "Answers come only from the indexed documents, with citations [1], [2] to the passages "
-    "they quote. Ask in English, 繁體中文 or 简体中文. · 答案只根據已索引的文件，並以 [1]、[2] "
-    "標註引用的段落。"
+    "Answers quote only the indexed documents and cite them [1], [2]. Ask in English, "
+    "繁體中文 or 简体中文. · 答案只根據已索引的文件，並以 [1]、[2] 標註引用的段落。"
 )
 EXAMPLES = [
     "APEC經濟領袖會議在哪裡舉行？",
@@ -39,25 +51,66 @@ EXAMPLES = [
     "What are the six focus areas of the Bay Area Agenda?",
 ]
 CHAT_LABEL = "Conversation · 對話"
-PLACEHOLDER = "Ask a question about the documents… · 請輸入關於文件的問題…"
+PLACEHOLDER = "Ask a question… · 請輸入問題…"
 ASK = "Ask · 提問"
 NEW_CONVERSATION = "New conversation · 新對話"
 CHAT_PLACEHOLDER = (
     "**Ask about the documents · 向文件提問**\n\n"
-    "Try one of these examples, or type your own question below. · "
-    "點選範例，或在下方輸入問題。"
+    "Answers quote only the documents, with citations [1], [2]. Try an example or type "
+    "your own question. · 答案只根據文件，並標註引用。點選範例，或輸入您的問題。"
 )
 CONCURRENCY = 4  # questions answered at once (page and API together)
 
 HEADER_CSS = """
-.rag-header { text-align: center; margin: 0.25rem 0 0; }
-.rag-header h1 { font-size: 1.6rem; margin: 0 0 0.25rem; }
-.rag-header p { margin: 0; color: var(--body-text-color-subdued); }
+.rag-header { text-align: center; }
+.rag-header h1 { font-size: 1.35rem; line-height: 1.3; margin: 0; }
+.rag-header p {
+  margin: 0.15rem 0 0; font-size: 0.85rem; line-height: 1.4;
+  color: var(--body-text-color-subdued);
+}
+@media (max-width: 640px) {
+  .rag-header h1 { font-size: 1.15rem; }
+  .rag-header p { display: none; }  /* the chat's placeholder says the same */
+}
 """
 # Page-wide styles given to launch(); the HTML components carry their own (css_template).
+# Wide screens: chat and sources side by side, both fitting the window (the offsets are
+# what sits above and below them: header, status, question box, button, gaps).
+# Narrow screens (the columns stack): a compact page, a chat that grows with the
+# conversation up to what fits above the question box, and the link to the sources.
+# Gradio scopes the rules inside a media query to the page's content (``.contain``),
+# so those name only elements inside it.
 CSS = """
-#rag-sources-panel { max-height: 680px; overflow-y: auto; }
+.gradio-container .main.app { padding: clamp(8px, 1.25vw, 16px) clamp(10px, 2.5vw, 32px); }
+#rag-chatbot, #rag-sources-panel { --rag-chat-offset: 240px; --rag-panel-offset: 124px; }
+#rag-chatbot {
+  height: calc(100dvh - var(--rag-chat-offset)) !important; min-height: 320px;
+}
 #rag-chatbot .message-content, #rag-chatbot .md { white-space: pre-wrap; }
+/* The chat's label is a header row above the messages, never floating over them. */
+#rag-chatbot > .wrapper > label[data-testid="block-label"] { position: static; flex: none; }
+#rag-chatbot > .wrapper > .bubble-wrap {
+  flex: 1 1 0; min-height: 0; height: auto; padding-top: var(--spacing-md);
+}
+#rag-sources-panel {
+  max-height: calc(100dvh - var(--rag-panel-offset)); min-height: 0; overflow-y: auto;
+}
+#rag-header .html-container, #rag-status .html-container, #rag-sources-link .html-container {
+  padding: 0;
+}
+#rag-status { margin-top: -10px; }
+#rag-actions { flex-wrap: nowrap; align-items: center; }
+#rag-new-conversation { flex: none; white-space: nowrap; }
+@media (min-width: 801px) {
+  #rag-sources-link { display: none !important; }
+}
+@media (max-width: 800px) {
+  .column, .row { gap: 10px; }
+  #rag-chatbot { --rag-chat-offset: 200px; height: auto !important; min-height: 0; }
+  #rag-chatbot > .wrapper { max-height: calc(100dvh - var(--rag-chat-offset)); }
+  #rag-chatbot > .wrapper > .bubble-wrap { flex: 0 1 auto; }
+  #rag-sources-panel { max-height: none; overflow-y: visible; }
+}
 """
 FONTS = [
     "ui-sans-serif",
@@ -106,17 +159,20 @@ def create_app(
 
     def respond(
         question: str, conversation: Conversation | None
-    ) -> Iterator[tuple[str, list[Message], str, Conversation, str | Any]]:
+    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
         version = live.version
+        before = conversation or Conversation()
         last = None
-        for last in chat_turn(live, question, conversation):
-            yield (*last, gr.skip())
+        for last in chat_turn(live, question, before):
+            done = last[3] is not before  # the turn's conversation is made at its end
+            link = render_sources_link(last[3].answer, pending=not done)
+            yield (*last, link, gr.skip())
         if last is not None and live.version != version:
-            yield (*last, status())  # the index was (re)loaded for this question
+            yield (*last, link, status())  # the index was (re)loaded for this question
 
     def respond_to_example(
         event: gr.SelectData, conversation: Conversation | None
-    ) -> Iterator[tuple[str, list[Message], str, Conversation, str | Any]]:
+    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
         value = event.value if isinstance(event.value, dict) else {"text": str(event.value)}
         yield from respond(str(value.get("text", "")), conversation)
 
@@ -130,8 +186,8 @@ def create_app(
         """
         yield from api_turn(live, message, conversation)
 
-    def reset_page() -> tuple[list[Message], str, Conversation, str]:
-        return [], render_sources(), Conversation(), ""
+    def reset_page() -> tuple[list[Message], str, str, Conversation, str]:
+        return [], render_sources(), render_sources_link(), Conversation(), ""
 
     def api_new_conversation() -> Conversation:
         """Forget this session's conversation: the next /chat question starts afresh."""
@@ -142,10 +198,14 @@ def create_app(
         gr.HTML(
             f'<div class="rag-header"><h1>{escape(TITLE)}</h1><p>{escape(SUBTITLE)}</p></div>',
             css_template=HEADER_CSS,
+            elem_id="rag-header",
             js_on_load=None,
         )
         index_status = gr.HTML(
-            render_status(None), css_template=STATUS_CSS, elem_id="rag-status", js_on_load=None
+            status_line(LOADING_STATUS),
+            css_template=STATUS_CSS,
+            elem_id="rag-status",
+            js_on_load=None,
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -169,9 +229,23 @@ def create_app(
                     autofocus=True,
                     elem_id="rag-question",
                 )
-                clear = gr.Button(
-                    NEW_CONVERSATION, variant="secondary", size="sm", elem_id="rag-new-conversation"
-                )
+                with gr.Row(equal_height=True, elem_id="rag-actions"):
+                    clear = gr.Button(
+                        NEW_CONVERSATION,
+                        variant="secondary",
+                        size="sm",
+                        scale=0,
+                        min_width=0,
+                        elem_id="rag-new-conversation",
+                    )
+                    sources_link = gr.HTML(  # shown when the sources follow the chat
+                        render_sources_link(),
+                        css_template=SOURCES_LINK_CSS,
+                        elem_id="rag-sources-link",
+                        scale=1,
+                        min_width=0,
+                        js_on_load=None,
+                    )
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(
                     render_sources(),
@@ -185,7 +259,7 @@ def create_app(
         api_trigger = gr.Button(visible=False)
         api_reset = gr.Button(visible=False)
 
-        outputs = [textbox, chatbot, sources, conversation, index_status]
+        outputs = [textbox, chatbot, sources, conversation, sources_link, index_status]
         answering: dict[str, Any] = {  # typed and example questions answer alike
             "api_visibility": "private",
             "show_progress": "minimal",
@@ -199,7 +273,7 @@ def create_app(
             [clear.click, chatbot.clear],
             reset_page,
             None,
-            [chatbot, sources, conversation, textbox],
+            [chatbot, sources, sources_link, conversation, textbox],
             cancels=[ask, example],
             api_visibility="private",
             queue=False,
@@ -215,7 +289,7 @@ def create_app(
         api_reset.click(
             api_new_conversation, None, [conversation], api_name="new_conversation", queue=False
         )
-        app.load(status, None, index_status, api_visibility="private")
+        app.load(status, None, index_status, api_visibility="private", show_progress="hidden")
     return app
 
 

@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from rag import Answer, Assistant
 from ui.engine import IndexUnavailableError
-from ui.render import SOURCES_WORKING, chat_message, render_sources
+from ui.render import SOURCES_WORKING, answer_message, chat_message, render_sources
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def chat_turn(
             yield "", streaming, render_sources(message=SOURCES_WORKING), conversation
         elif update.kind == "answer" and update.answer is not None:
             answer = update.answer
-            bubble = _bubble("assistant", chat_message(answer.text, answer.notice))
+            bubble = _bubble("assistant", answer_message(answer))
             history = (
                 *conversation.history,
                 _bubble("user", question),

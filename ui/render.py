@@ -1,4 +1,5 @@
-"""HTML for the chat page: escaped messages, the sources panel, the index status line.
+"""HTML for the chat page: escaped messages, the sources panel and the link to it, the
+index status line.
 
 Pure functions, no Gradio: every piece of document or user text goes through
 :func:`html.escape` before it becomes part of any HTML, so a document or a question
@@ -25,12 +26,24 @@ SOURCES_EMPTY = (
 )
 SOURCES_WORKING = "Searching the documents… · 正在查找文件…"
 CHARACTERS = "characters"
+# Appended to a declined answer's bubble when related passages are offered: the sources
+# panel is beside the chat on a wide screen and after it on a phone, so no "below".
+RELATED_POINTER = {
+    "en": "Related passages are shown under Sources.",
+    "zh-Hant": "可能相關的段落列在「引用來源」中。",
+    "zh-Hans": "可能相关的段落列在“引用来源”中。",
+}
+RELATED_POINTER_BOTH = f"{RELATED_POINTER['en']} · {RELATED_POINTER['zh-Hant']}"
+SOURCES_LINK = "Sources · 引用來源"
+NO_INDEX_STATUS = "No index yet · 尚未建立索引"
+LOADING_STATUS = "Loading the index… · 正在載入索引…"
 
 # Styles for the sources panel, scoped by Gradio to the HTML component (css_template),
 # so they apply however the app is launched. Colours follow the theme's variables.
 SOURCES_CSS = """
 .rag-sources { font-size: 0.95rem; line-height: 1.6; }
 .rag-sources h3 { margin: 0 0 0.6rem; font-size: 1.05rem; font-weight: 600; }
+.rag-sources h4 { margin: 0 0 0.3rem; font-size: 0.95rem; font-weight: 600; }
 .rag-sources .rag-empty { color: var(--body-text-color-subdued); }
 .rag-sources .rag-note { color: var(--body-text-color-subdued); margin: 0 0 0.6rem; }
 .rag-sources .rag-notice {
@@ -42,10 +55,14 @@ SOURCES_CSS = """
   padding: 0.6rem 0.8rem; margin-bottom: 0.75rem;
   background: var(--background-fill-secondary);
 }
-.rag-sources .rag-meta {
-  font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.35rem;
-  overflow-wrap: anywhere;
+.rag-sources .rag-meta, .rag-sources .rag-section {
+  font-size: 0.85rem; color: var(--body-text-color-subdued); line-height: 1.45;
 }
+.rag-sources .rag-meta { overflow-wrap: anywhere; }
+.rag-sources .rag-section {
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
+.rag-sources .rag-text { margin-top: 0.35rem; }
 .rag-sources .rag-n { font-weight: 700; color: var(--color-accent); margin-right: 0.25rem; }
 .rag-sources .rag-file { font-family: var(--font-mono); }
 .rag-sources .rag-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
@@ -54,7 +71,22 @@ SOURCES_CSS = """
 }
 """
 STATUS_CSS = """
-.rag-status { font-size: 0.85rem; color: var(--body-text-color-subdued); text-align: center; }
+.rag-status {
+  font-size: 0.8rem; line-height: 1.4; color: var(--body-text-color-subdued); text-align: center;
+}
+.rag-status span { color: inherit; }
+@media (max-width: 640px) {  /* a line each, without the separator */
+  .rag-status span { display: block; }
+  .rag-status .rag-sep { display: none; }
+}
+"""
+# The link from the chat to the sources panel, for when the panel is after the chat (phone).
+SOURCES_LINK_CSS = """
+.rag-sources-link { text-align: right; font-size: 0.85rem; line-height: 1.4; }
+.rag-sources-link a {
+  color: var(--color-accent); font-weight: 600; text-decoration: none; padding: 0;
+  white-space: nowrap;
+}
 """
 
 
@@ -89,26 +121,32 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def passage_meta(passage: Passage) -> str:
-    """``source file · section · characters start–end`` as plain text."""
-    parts = [passage.source]
+    """``source file · characters start–end · section`` as plain text."""
+    parts = [passage.source, f"{CHARACTERS} {passage.start}–{passage.end}"]
     if passage.section:
         parts.append(passage.section)
-    parts.append(f"{CHARACTERS} {passage.start}–{passage.end}")
     return " · ".join(parts)
 
 
 def passage_card(passage: Passage, number: int | None = None, *, marks: bool = True) -> str:
-    """One passage: ``[n] source · section · characters a–b`` over its highlighted text."""
+    """One passage: ``[n] source · characters a–b``, its section path on one line (cut
+    with an ellipsis when long, in full in its tooltip), then its highlighted text."""
     label = f'<span class="rag-n">[{number}]</span>' if number is not None else ""
-    meta = [f'<span class="rag-file">{escape(passage.source)}</span>']
+    meta = (
+        f'<span class="rag-file">{escape(passage.source)}</span> · '
+        f'<span class="rag-chars">{CHARACTERS} {passage.start}–{passage.end}</span>'
+    )
+    section = ""
     if passage.section:
-        meta.append(f'<span class="rag-section">{escape(passage.section)}</span>')
-    meta.append(f'<span class="rag-chars">{CHARACTERS} {passage.start}–{passage.end}</span>')
+        section = (
+            f'<div class="rag-section" title="{escape(passage.section)}">'
+            f"{escape(passage.section)}</div>"
+        )
     body = highlight(passage.text, passage.highlights if marks else ())
     anchor = f' id="rag-source-{number}"' if number is not None else ""
     return (
         f'<article class="rag-card"{anchor}>'
-        f'<div class="rag-meta">{label}{" · ".join(meta)}</div>'
+        f'<div class="rag-meta">{label}{meta}</div>{section}'
         f'<p class="rag-text">{body}</p>'
         "</article>"
     )
@@ -126,7 +164,8 @@ def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
         parts.extend(passage_card(p, n) for n, p in enumerate(answer.citations, 1))
     elif answer.related:
-        parts.append(f"<h3>{RELATED_TITLE}</h3>")
+        parts.append(f"<h3>{SOURCES_TITLE}</h3>")
+        parts.append(f"<h4>{RELATED_TITLE}</h4>")
         parts.append(f'<p class="rag-note">{RELATED_NOTE}</p>')
         parts.extend(passage_card(p, marks=False) for p in answer.related)
     else:
@@ -134,6 +173,33 @@ def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY
         parts.append(f'<p class="rag-empty">{NO_SOURCES}</p>')
     parts.append("</section>")
     return "".join(parts)
+
+
+def shown_passages(answer: Answer | None) -> int:
+    """How many passages the sources panel shows for ``answer``."""
+    if answer is None:
+        return 0
+    return len(answer.citations) if answer.citations else len(answer.related)
+
+
+def render_sources_link(answer: Answer | None = None, *, pending: bool = False) -> str:
+    """``Sources · 引用來源 (n) ↓``: a link to the sources panel, with how many passages
+    it shows for ``answer`` (no count before a question or while one is answered)."""
+    count = "" if pending or answer is None else f" ({shown_passages(answer)})"
+    return (
+        '<div class="rag-sources-link">'
+        f'<a href="#rag-sources-panel">{SOURCES_LINK}{count} ↓</a>'
+        "</div>"
+    )
+
+
+def answer_message(answer: Answer) -> str:
+    """The bubble for a final answer: its text, then, for a declined question offering
+    related passages, where to find them; then any notice."""
+    text = answer.text
+    if answer.abstained and answer.related:
+        text += "\n\n" + RELATED_POINTER.get(answer.language, RELATED_POINTER_BOTH)
+    return chat_message(text, answer.notice)
 
 
 def chat_message(text: str, notice: str = "") -> str:
@@ -152,13 +218,21 @@ def chat_message(text: str, notice: str = "") -> str:
 def render_status(
     version: str | None, passages: int = 0, documents: int = 0, built_at: str = "", error: str = ""
 ) -> str:
-    """The one-line index status under the title."""
+    """The index status line under the title, in words a reader knows: how many documents
+    and passages, and when the index was built (``version`` only tells whether there is
+    one: the internal version id is for the logs, never shown)."""
     if version is None:
-        text = error or "No index yet · 尚未建立索引"
-    else:
-        docs = f"{documents} document{'s' if documents != 1 else ''}"
-        text = f"Index · 索引: {docs} · {passages} passages"
-        if built_at:
-            text += f" · built {built_at[:16].replace('T', ' ')}"
-        text += f" · version {version}"
-    return f'<div class="rag-status">{escape(text)}</div>'
+        return status_line(error or NO_INDEX_STATUS)
+    docs = f"{documents} document{'s' if documents != 1 else ''}"
+    english = f"Index: {docs}, {passages} passage{'s' if passages != 1 else ''}"
+    if built_at:
+        english += f", built {built_at[:16].replace('T', ' ')}"
+    return status_line(english, f"索引：{documents} 份文件、{passages} 個段落")
+
+
+def status_line(*parts: str) -> str:
+    """The status line: ``parts`` joined by `` · `` (on a phone, a line each)."""
+    spans = '<span class="rag-sep"> · </span>'.join(
+        f"<span>{escape(part)}</span>" for part in parts
+    )
+    return f'<div class="rag-status">{spans}</div>'
