@@ -331,6 +331,7 @@ def compose(
         return declined(language, [], confidence=confidence, stage="compose")
     numbers: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
+    origins: dict[str, list[tuple[int, int]]] = {}
     lines = [LEAD_IN[language]]
     for s in picked:
         c = s.candidate
@@ -338,6 +339,9 @@ def compose(
         pid = hit.passage.id
         n = numbers.setdefault(pid, len(numbers) + 1)
         spans.setdefault(pid, []).extend([c.span, *c.items])
+        if hit.chunk.origins:  # an index built before sentences kept them has none
+            sentences = range(c.sentence, c.sentence + 1 + len(c.items))
+            origins.setdefault(pid, []).extend(hit.chunk.origins[i] for i in sentences)
         a, b = c.span
         quote = hit.chunk.text[a:b].strip()
         quote += "".join("\n- " + hit.chunk.text[x:y].strip() for x, y in c.items)
@@ -346,7 +350,11 @@ def compose(
         lines.append(f"{quote} [{n}]")
     by_id = {hits[s.candidate.hit].passage.id: hits[s.candidate.hit].passage for s in picked}
     citations = [
-        replace(by_id[pid], highlights=tuple(sorted(spans[pid])))
+        replace(
+            by_id[pid],
+            highlights=tuple(sorted(spans[pid])),
+            quoted=tuple(sorted(origins.get(pid, []))),
+        )
         for pid in sorted(numbers, key=numbers.__getitem__)
     ]
     return Answer(

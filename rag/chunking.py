@@ -42,6 +42,8 @@ class Chunk:
     section: str
     kind: str  # "text" or "caption"
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within ``text``
+    # each sentence's span in the original file: original[a:b] is where sentences[i] came from
+    origins: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -218,6 +220,7 @@ def _split_long(text: str, a: int, b: int, fits: Callable[[str], bool]) -> list[
 
 def _make_chunk(source: str, unit: _Unit, text: str, offsets: list[int]) -> Chunk:
     start, end = offsets[0], offsets[-1] + 1
+    sentences = tuple(split_sentences(text))
     return Chunk(
         id=f"{source}#{start}-{end}",
         source=source,
@@ -226,7 +229,8 @@ def _make_chunk(source: str, unit: _Unit, text: str, offsets: list[int]) -> Chun
         text=text,
         section=unit.section,
         kind=unit.kind,
-        sentences=tuple(split_sentences(text)),
+        sentences=sentences,
+        origins=tuple((offsets[a], offsets[b - 1] + 1) for a, b in sentences),
     )
 
 
@@ -243,6 +247,9 @@ def _merge_small(chunks: list[Chunk], doc: Document, fits: Callable[[str], bool]
             and fits(prev.text + "\n" + chunk.text)
         ):
             text = prev.text + "\n" + chunk.text
+            sentences = tuple(split_sentences(text))
+            # lines stay lines: the sentences of the two, in order
+            assert len(sentences) == len(prev.sentences) + len(chunk.sentences)
             out[-1] = Chunk(
                 id=f"{doc.source}#{prev.start}-{chunk.end}",
                 source=doc.source,
@@ -251,7 +258,8 @@ def _merge_small(chunks: list[Chunk], doc: Document, fits: Callable[[str], bool]
                 text=text,
                 section=prev.section,
                 kind="text",
-                sentences=tuple(split_sentences(text)),
+                sentences=sentences,
+                origins=prev.origins + chunk.origins,
             )
         else:
             out.append(chunk)

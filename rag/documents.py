@@ -159,6 +159,15 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
     return "".join(out), offs
 
 
+def displayed(span: str) -> str:
+    """What a span of an original file is shown as once cleaned: Markdown heading marks,
+    bullets, photo credits and end marks dropped, whitespace folded (none between Chinese
+    characters, one space between words). A quoted sentence is ``displayed`` of its span."""
+    lines = [_BULLET.sub("", re.sub(r"^\s*#{1,6}\s+", "", line)) for line in span.split("\n")]
+    text = _CREDIT.sub("", "\n".join(lines)).replace(_END_MARK, "")
+    return clean_span(text, 0, len(text))[0].strip()
+
+
 def _strip(text: str, offs: list[int], pattern: re.Pattern[str]) -> tuple[str, list[int]]:
     """Remove every match of ``pattern`` (and the spaces around it) keeping offsets aligned."""
     keep = [True] * len(text)

@@ -228,7 +228,7 @@ class Retriever:
         f = self.fusion
         best = pool.best_sentence
         dense = pool.passage_cos + np.where(best > -1, best, pool.passage_cos)
-        pool.fused = 1.0 / (f.rrf_c + _ranks(dense) + 1)
+        pool.fused = f.dense_weight / (f.rrf_c + _ranks(dense) + 1)
         translated_weight = f.cross_lingual_weight
         here = pool.own
         # Cosines run lower across languages: unless the best match in the other language

@@ -17,6 +17,7 @@ class FusionParams:
     """How dense and lexical rankings are fused (rag.retriever)."""
 
     rrf_c: float = 10.0  # reciprocal-rank constant; bundled files
+    dense_weight: float = 1.0  # vote of the dense ranking (0: BM25 alone, for comparison)
     lexical_weight: float = 0.5  # BM25 vote of the question's words, passages in its language
     cross_lingual_weight: float = 1.0  # BM25 vote of its translated words, the other language
     mixed_translated_weight: float = 0.25  # the same when the question's own side matches better

@@ -39,7 +39,9 @@ from rag.chunking import Chunk
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: glossary headwords normalised like the documents, both directions
+# 2: glossary headwords normalised like the documents, both directions
+# 3: every sentence keeps its span in the original file
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -225,6 +227,7 @@ def load_index(index_dir: str | Path) -> IndexData:
                 row = json.loads(line)
                 terms.append(row.pop("terms"))
                 row["sentences"] = tuple(tuple(span) for span in row["sentences"])
+                row["origins"] = tuple(tuple(span) for span in row["origins"])
                 chunks.append(Chunk(**row))
         vectors = _read_vectors(folder / DENSE, manifest.dim)
         sentence_vectors = _read_vectors(folder / SENTENCES, manifest.dim)

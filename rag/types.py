@@ -12,7 +12,9 @@ class Passage:
     ``original[start:end]`` of the source file (``source``, relative to the seeds
     folder) is the span the passage came from; ``text`` is that span cleaned.
     ``highlights`` are ``(start, end)`` ranges *within* ``text`` that an answer
-    quoted (empty for plain search results).
+    quoted (empty for plain search results); ``quoted`` are the same ranges in the
+    source file's own coordinates: ``original[a:b]`` is where each quoted sentence came
+    from (the text shown is that span cleaned, see rag.documents).
     """
 
     id: str
@@ -23,6 +25,7 @@ class Passage:
     end: int
     section: str = ""
     highlights: tuple[tuple[int, int], ...] = ()
+    quoted: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

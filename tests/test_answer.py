@@ -16,6 +16,7 @@ from rag.answer import (
     markers_consistent,
     resolve_markers,
 )
+from rag.documents import displayed
 from rag.llm import LLMConfig
 from rag.types import Answer, Passage
 from tests.conftest import SIX_AREAS
@@ -74,11 +75,13 @@ def _check_grounded(answer: Answer, original: str) -> None:
     assert markers_consistent(answer)
     for passage in answer.citations:
         assert passage.highlights
-        for a, b in passage.highlights:
+        assert len(passage.quoted) == len(passage.highlights)
+        for (a, b), (x, y) in zip(passage.highlights, passage.quoted):
             quoted = passage.text[a:b].strip()
             assert quoted
-            squeezed = "".join(original[passage.start : passage.end].split())
-            assert "".join(quoted.split()) in squeezed
+            # the quoted sentence, in the file's own coordinates
+            assert displayed(original[x:y]) == quoted
+            assert passage.start <= x < y <= passage.end
 
 
 def test_chinese_question_gets_a_cited_focused_answer(assistant, real_original) -> None:

@@ -168,3 +168,27 @@ def test_smaller_bounds_give_smaller_chunks(seed: Document) -> None:
     for chunk in small:
         assert len(chunk.text) <= 150
         assert count_tokens(chunk.text) <= 120
+
+
+def test_every_sentence_keeps_its_span_in_the_original_file(tmp_path: Path) -> None:
+    """Over every seed and test document: the original file's text at each sentence's
+    origin, cleaned as documented, is the sentence shown."""
+    import shutil
+
+    from rag.documents import displayed, load_documents
+    from tests.conftest import REAL_SEEDS, write_seeds
+
+    folder = write_seeds(tmp_path / "seeds")
+    shutil.copy(Path(__file__).parent / "data" / "tea_report.md", folder)
+    for seed in REAL_SEEDS.iterdir():
+        shutil.copy(seed, folder)
+    checked = 0
+    for doc in load_documents(folder):
+        for chunk in chunk_document(doc):
+            assert len(chunk.origins) == len(chunk.sentences)
+            assert displayed(doc.original[chunk.start : chunk.end]) == displayed(chunk.text)
+            for (a, b), (x, y) in zip(chunk.sentences, chunk.origins):
+                assert chunk.start <= x < y <= chunk.end
+                assert displayed(doc.original[x:y]) == chunk.text[a:b].strip()
+                checked += 1
+    assert checked > 50
