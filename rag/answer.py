@@ -64,14 +64,14 @@ CUT: dict[str, str] = {
     "zh-Hans": "问题太长，只使用了前 {n} 个字符。",
 }
 RELATED: dict[str, str] = {
-    "en": "These passages may be related:",
-    "zh-Hant": "以下段落或許相關：",
-    "zh-Hans": "以下段落或许相关：",
+    "en": "Some passages may be related.",
+    "zh-Hant": "有些段落或許相關。",
+    "zh-Hans": "有些段落或许相关。",
 }
 FALLBACK: dict[str, str] = {
     "en": "The language model could not be used ({reason}); this answer quotes the documents.",
-    "zh-Hant": "無法使用語言模型（{reason}），以下直接引用文件回答。",
-    "zh-Hans": "无法使用语言模型（{reason}），以下直接引用文件回答。",
+    "zh-Hant": "無法使用語言模型（{reason}），此回答直接引用文件。",
+    "zh-Hans": "无法使用语言模型（{reason}），此回答直接引用文件。",
 }
 LANGUAGE_NAMES = {
     "en": "English",
