@@ -398,3 +398,12 @@ def test_create_app_exposes_chat_endpoint_even_without_index(tmp_path: Path) -> 
     assert {"chat", "new_conversation"} <= named
     chat_dep = next(d for d in app.config["dependencies"] if d.get("api_name") == "chat")
     assert len(chat_dep["inputs"]) == 2 and len(chat_dep["outputs"]) == 2
+
+
+def test_an_answer_shows_its_confidence_quietly() -> None:
+    p = Passage(id="a", text="t", score=1.0, source="a.txt", start=0, end=1)
+    html = render.render_sources(Answer(text="t [1]", citations=[p], confidence=0.823))
+    assert "Answer confidence · 答案可信度: 82%" in html
+    assert 'class="rag-note rag-confidence"' in html
+    declined = Answer(text="No.", abstained=True, confidence=0.1)
+    assert "confidence" not in render.render_sources(declined)

@@ -14,6 +14,10 @@ from collections.abc import Iterable
 from rag import Answer, Passage
 
 SOURCES_TITLE = "Sources · 引用來源"
+CONFIDENCE_HELP = (
+    "How likely the first quoted sentence answers the question, as estimated by a model "
+    "trained on public reading-comprehension data"
+)
 RELATED_TITLE = "Possibly related · 可能相關"
 RELATED_NOTE = (
     "These passages did not answer the question, but they may help. · "
@@ -162,6 +166,8 @@ def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY
         parts.append(f'<p class="rag-empty">{escape(message)}</p>')
     elif answer.citations:
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
+        if answer.confidence is not None:
+            parts.append(confidence_note(answer.confidence))
         parts.extend(passage_card(p, n) for n, p in enumerate(answer.citations, 1))
     elif answer.related:
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
@@ -173,6 +179,15 @@ def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY
         parts.append(f'<p class="rag-empty">{NO_SOURCES}</p>')
     parts.append("</section>")
     return "".join(parts)
+
+
+def confidence_note(confidence: float) -> str:
+    """A quiet line saying how likely the quoted sentence answers the question."""
+    share = f"{round(100 * confidence)}%"
+    return (
+        f'<p class="rag-note rag-confidence" title="{CONFIDENCE_HELP}">'
+        f"Answer confidence · 答案可信度: {share}</p>"
+    )
 
 
 def shown_passages(answer: Answer | None) -> int:
