@@ -21,11 +21,13 @@ import numpy as np
 
 from rag import config
 from rag.chunking import Chunk, chunk_document
-from rag.documents import SOURCE_SUFFIXES, load_documents
+from rag.documents import SOURCE_SUFFIXES, Document, load_documents
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import is_chinese, script_of
 from rag.lexical import tokenize
 from rag.store import (
+    FORMAT_VERSION,
+    REUSABLE_FORMATS,
     IndexData,
     IndexStoreError,
     Manifest,
@@ -102,9 +104,12 @@ def build_index(
         "max_chars": max_chars,
         "encoding": config.TOKEN_ENCODING,
     }
+    chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
     with build_lock(index):
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused
+        # an index of an older format: its vectors are reused, the rest recomputed
+        upgrade = previous is not None and previous.manifest.format_version != FORMAT_VERSION
         name = _wanted_embedder(embedder, live)
         if previous is not None and previous.manifest.embedder != name:
             logger.info(
@@ -134,22 +139,24 @@ def build_index(
         reembedded: list[str] = []
         old_rows = previous.sentence_rows if previous is not None else None
         for doc in docs:
-            if doc.source in unchanged and previous is not None and old_rows is not None:
-                for i in old.get(doc.source, []):
+            kept = old.get(doc.source, [])
+            if upgrade and doc.source in unchanged and previous is not None:
+                kept = _same_chunks(doc, previous, kept, chunk_args)
+            if doc.source in unchanged and previous is not None and old_rows is not None and kept:
+                rechunked = chunk_document(doc, **chunk_args) if upgrade else []
+                for n, i in enumerate(kept):
                     reused[len(chunks)] = np.vstack(
                         [
                             previous.vectors[i : i + 1],
                             previous.sentence_vectors[old_rows[i] : old_rows[i + 1]],
                         ]
                     )
-                    chunks.append(previous.chunks[i])
+                    chunks.append(rechunked[n] if upgrade else previous.chunks[i])
                     terms.append(previous.terms[i])
             else:
                 if doc.source in unchanged:
                     reembedded.append(doc.source)
-                for chunk in chunk_document(
-                    doc, target_tokens=target_tokens, max_tokens=max_tokens, max_chars=max_chars
-                ):
+                for chunk in chunk_document(doc, **chunk_args):
                     to_embed.append(len(chunks))
                     chunks.append(chunk)
                     terms.append(tokenize(chunk.section + "\n" + chunk.text))
@@ -170,7 +177,7 @@ def build_index(
             passages=len(chunks),
             script=script_of([c.text for c in chunks]),
         )
-        nothing_changed = previous is not None and not (added or changed or removed)
+        nothing_changed = not upgrade and previous is not None and not (added or changed or removed)
         if nothing_changed and previous is not None:
             version = previous.version
         else:
@@ -234,14 +241,25 @@ def skipped_files(seeds: str | Path) -> dict[str, str]:
 
 def _live_manifest(index: str | Path) -> Manifest | None:
     try:
-        return load_manifest(index)[1]
+        return load_manifest(index, REUSABLE_FORMATS)[1]
     except IndexStoreError:
         return None
 
 
+def _same_chunks(
+    doc: Document, previous: IndexData, kept: list[int], chunk_args: dict[str, int]
+) -> list[int]:
+    """``kept`` when the document chunks as it did in the previous index's older format
+    (same passages, same sentences: their vectors still hold), else [] (embed it again)."""
+    fresh = chunk_document(doc, **chunk_args)
+    old = [previous.chunks[i] for i in kept]
+    same = [(c.id, c.sentences) for c in fresh] == [(c.id, c.sentences) for c in old]
+    return kept if same else []
+
+
 def _live_index(index: str | Path) -> IndexData | None:
     try:
-        return load_index(index)
+        return load_index(index, REUSABLE_FORMATS)
     except IndexStoreError as exc:
         logger.info("building from scratch: %s", exc)
         return None

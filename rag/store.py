@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 # 2: glossary headwords normalised like the documents, both directions
 # 3: every sentence keeps its span in the original file
 FORMAT_VERSION = 3
+# formats whose vectors a build can still reuse (what changed is recomputed from the sources)
+REUSABLE_FORMATS = frozenset({2, 3})
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -187,8 +189,12 @@ def _prune(root: Path, keep: str) -> None:
             child.unlink(missing_ok=True)
 
 
-def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:
-    """The live version's name and manifest; a clear :class:`IndexStoreError` otherwise."""
+def load_manifest(
+    index_dir: str | Path, formats: frozenset[int] = frozenset({FORMAT_VERSION})
+) -> tuple[str, Manifest]:
+    """The live version's name and manifest; a clear :class:`IndexStoreError` otherwise.
+
+    An index in a format not in ``formats`` is refused."""
     root = Path(index_dir)
     version = current_version(root)
     if version is None:
@@ -200,7 +206,7 @@ def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:
         raise IndexStoreError(f"index in {root} is incomplete ({path} is missing): {_FIX}") from exc
     except (ValueError, TypeError, KeyError) as exc:
         raise IndexStoreError(f"index manifest {path} is corrupt ({exc}): {_FIX}") from exc
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in formats:
         raise IndexStoreError(
             f"index in {root} has format {manifest.format_version}, this version reads "
             f"{FORMAT_VERSION}: {_FIX} --full"
@@ -208,10 +214,12 @@ def load_manifest(index_dir: str | Path) -> tuple[str, Manifest]:
     return version, manifest
 
 
-def load_index(index_dir: str | Path) -> IndexData:
+def load_index(
+    index_dir: str | Path, formats: frozenset[int] = frozenset({FORMAT_VERSION})
+) -> IndexData:
     """Read the live index, checking every file against the manifest."""
     root = Path(index_dir)
-    version, manifest = load_manifest(root)
+    version, manifest = load_manifest(root, formats)
     folder = root / version
     for name, digest in manifest.files.items():
         path = folder / name
@@ -227,7 +235,7 @@ def load_index(index_dir: str | Path) -> IndexData:
                 row = json.loads(line)
                 terms.append(row.pop("terms"))
                 row["sentences"] = tuple(tuple(span) for span in row["sentences"])
-                row["origins"] = tuple(tuple(span) for span in row["origins"])
+                row["origins"] = tuple(tuple(span) for span in row.get("origins", ()))
                 chunks.append(Chunk(**row))
         vectors = _read_vectors(folder / DENSE, manifest.dim)
         sentence_vectors = _read_vectors(folder / SENTENCES, manifest.dim)

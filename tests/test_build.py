@@ -217,3 +217,24 @@ def test_bad_seeds_fail_before_touching_the_index(
     with pytest.raises(DocumentError, match=r"broken\.txt"):
         rag.build_index(seeds_dir, index, embedder=fake)
     assert load_index(index).version == first.version
+
+
+def test_an_index_of_the_previous_format_is_upgraded_without_embedding(
+    seeds_dir: Path, tmp_path: Path, fake: FakeEmbedder
+) -> None:
+    import json
+
+    from rag.store import FORMAT_VERSION, current_version, load_index
+
+    index = tmp_path / "index"
+    rag.build_index(seeds_dir, index, embedder=fake)
+    manifest = index / str(current_version(index)) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    manifest.write_text(json.dumps({**data, "format_version": 2}), encoding="utf-8")
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert fake.passages_embedded == 0
+    assert report.added == [] and report.unchanged
+    loaded = load_index(index)
+    assert loaded.manifest.format_version == FORMAT_VERSION
+    assert all(len(c.origins) == len(c.sentences) for c in loaded.chunks)

@@ -129,7 +129,7 @@ def test_corrupt_manifest_says_rebuild(built: Path) -> None:
 def test_manifest_from_another_format_says_rebuild(built: Path) -> None:
     path = built / current(built) / "manifest.json"
     path.write_text(
-        path.read_text(encoding="utf-8").replace('"format_version": 2', '"format_version": 99'),
+        path.read_text(encoding="utf-8").replace('"format_version": 3', '"format_version": 99'),
         encoding="utf-8",
     )
     with pytest.raises(IndexStoreError, match="rag build"):
