@@ -145,9 +145,14 @@ class Assistant:
         removed and the rest renumbered after streaming.
         """
         query = analyse(question, history, self.retriever, self.policy)
-        hits = self.retrieve(query)
+        found, hits = self.retrieve(query)
         scored = self.score(query, hits)
-        verdict = decide(Context(query, hits, scored, self.model.threshold), self.stages)
+        # a follow-up is covered when its conversation is: "開了多久？" alone is far from
+        # every sentence, with the question before it it is not
+        covered = scored if found is hits else self.score(query, found)
+        best = max((s[0].probability for s in (scored, covered) if s), default=0.0)
+        context = Context(query, hits, scored, self.model.threshold, best)
+        verdict = decide(context, self.stages)
         if verdict is not None or self.llm is None:
             answer = declined_answer(query, verdict, hits, scored, self.policy, self.model)
             if answer is None:
@@ -159,12 +164,13 @@ class Assistant:
             return
         yield from self._stream_llm(query, hits, scored, history or [])
 
-    def retrieve(self, query: Query) -> list[Hit]:
-        """The passages to answer from, their sentences scored against the question.
+    def retrieve(self, query: Query) -> tuple[list[Hit], list[Hit]]:
+        """The passages found for the search text, and those to answer from.
 
         Ranked by relevance alone: a passage holding a date is no answer to "when" if it
         is about something else. A follow-up is answered from the passages nearest the
-        conversation, its sentences scored on both the follow-up and the conversation.
+        conversation, its sentences scored on both the follow-up and the conversation;
+        for any other question the two lists are the same.
         """
         p = self.policy
         hits = self.retriever.search_hits(
@@ -175,11 +181,10 @@ class Assistant:
             translated=query.translated,
             about_document=query.about_document,
         )
-        if query.follow_up:
-            hits = self.retriever.rescore(
-                hits[: p.follow_up.depth], query.text, p.follow_up.weight
-            )
-        return hits
+        if not query.follow_up:
+            return hits, hits
+        nearest = hits[: p.follow_up.depth]
+        return nearest, self.retriever.rescore(nearest, query.text, p.follow_up.weight)
 
     def score(self, query: Query, hits: Sequence[Hit]) -> list[Scored]:
         """Every candidate sentence with the model's probability that it answers, best first."""

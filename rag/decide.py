@@ -43,6 +43,7 @@ class Context:
     hits: Sequence[Hit]
     scored: Sequence[Scored]  # best first
     threshold: float  # the model's decline threshold
+    best: float  # the best probability (of a follow-up: it or its conversation's)
 
 
 Stage = Callable[[Context], Decline | None]
@@ -67,10 +68,40 @@ def learned(c: Context) -> Decline | None:
     itself, "who wrote this?", are answered from its opening passage)."""
     if c.query.about_document:
         return None
-    best = c.scored[0].probability if c.scored else 0.0
-    if best >= c.threshold:
+    if c.best >= c.threshold:
         return None
-    return Decline("learned", f"best candidate {best:.2f} < threshold {c.threshold:.2f}")
+    return Decline("learned", f"best candidate {c.best:.2f} < threshold {c.threshold:.2f}")
+
+
+def kind_missing(c: Context) -> Decline | None:
+    """The question asks for a kind of answer (a date for "when") that the best sentence
+    does not hold."""
+    if not c.scored or c.query.kind is None:
+        return None
+    if c.scored[0].candidate.feature("kind_held"):
+        return None
+    return Decline("kind_missing", f"no {c.query.kind} in the sentence that would answer")
+
+
+def ungrounded_noun(c: Context) -> Decline | None:
+    """A Chinese question names a specific noun the documents never mention."""
+    if c.scored and c.scored[0].candidate.feature("ungrounded") > 0:
+        return Decline("ungrounded_noun", "it names a noun the documents never mention")
+    return None
+
+
+def missing_specific(c: Context) -> Decline | None:
+    """The question names a number or acronym found nowhere in the documents."""
+    if c.scored and c.scored[0].candidate.feature("missing"):
+        return Decline("missing_specific", "it names a number or acronym found nowhere")
+    return None
+
+
+def everyday(c: Context) -> Decline | None:
+    """The question is closer to an everyday phrase than to the documents."""
+    if c.scored and c.scored[0].candidate.feature("everyday_gap") > EVERYDAY_MARGIN:
+        return Decline("everyday", "closer to an everyday phrase than to the documents")
+    return None
 
 
 def other_of_series(c: Context) -> Decline | None:
@@ -86,6 +117,10 @@ def other_of_series(c: Context) -> Decline | None:
 
 
 STAGES: tuple[Stage, ...] = (greeting, names_nothing, learned, other_of_series)
+EVERYDAY_MARGIN = 0.045  # measured on/off below; not in STAGES unless it pays
+OPTIONAL: dict[str, Stage] = {
+    s.__name__: s for s in (kind_missing, ungrounded_noun, missing_specific, everyday)
+}
 
 
 def decide(context: Context, stages: Sequence[Stage] = STAGES) -> Decline | None:

@@ -14,7 +14,7 @@ def _scored(p: float) -> list[Scored]:
 def _context(retriever, question: str, p: float, history=()) -> Context:  # type: ignore[no-untyped-def]
     query = analyse(question, list(history), retriever)
     hits = retriever.search_hits(query.search_text, 2)
-    return Context(query, hits, _scored(p), threshold=0.4)
+    return Context(query, hits, _scored(p), threshold=0.4, best=p)
 
 
 def test_greetings_are_greeted(small_retriever) -> None:  # type: ignore[no-untyped-def]
