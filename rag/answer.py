@@ -24,7 +24,7 @@ from rag.decision import DEFAULT_MODEL, DecisionModel
 from rag.features import candidates
 from rag.language import Language, to_simplified_characters
 from rag.llm import ChatClient, LLMConfig, LLMError
-from rag.query import History, Query, analyse, retrieval_query
+from rag.query import History, Query, analyse, retrieval_query, search
 from rag.retriever import Hit, Retriever
 from rag.settings import DEFAULT_POLICY, AnswerPolicy
 from rag.types import Answer, Passage
@@ -167,20 +167,12 @@ class Assistant:
     def retrieve(self, query: Query) -> tuple[list[Hit], list[Hit]]:
         """The passages found for the search text, and those to answer from.
 
-        Ranked by relevance alone: a passage holding a date is no answer to "when" if it
-        is about something else. A follow-up is answered from the passages nearest the
+        A follow-up is answered from the passages nearest the
         conversation, its sentences scored on both the follow-up and the conversation;
         for any other question the two lists are the same.
         """
         p = self.policy
-        hits = self.retriever.search_hits(
-            query.search_text,
-            p.k,
-            prefer_answer_kind=False,
-            chinese=query.chinese,
-            translated=query.translated,
-            about_document=query.about_document,
-        )
+        hits = search(query, self.retriever, p.k)
         if not query.follow_up:
             return hits, hits
         nearest = hits[: p.follow_up.depth]

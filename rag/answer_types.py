@@ -54,14 +54,15 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         re.I,
     ),
     "people": re.compile(
-        r"多少(?:個人|个人|人|位|名)|[幾几](?:個人|个人|人|位|名)"
+        r"多少(?:個人|个人|人|位|名)|(?<!第)[幾几](?:個人|个人|人|位|名)"
         r"|\bhow many (?:people|participants|attendees|delegates)\b",
         re.I,
     ),
     "year": re.compile(r"哪一?年|\b(?:what|which) year\b|\bin what year\b", re.I),
     "date": re.compile(
         r"什麼時候|什么时候|何時|何时|哪一?天|哪一?日|幾號|几号|幾月|几月|日期|多久|多長時間|多长时间"
-        r"|\bwhen\b|\bhow long\b|\b(?:what|which)\s+(?:date|day|month|time)\b",
+        r"|^\W*(?:\w+\W+){0,3}?when\b|\bhow long (?:ago|did|does|do|has|have|had|will|was|were)\b"
+        r"|\b(?:what|which)\s+(?:date|day|month|time|century|period)\b",
         re.I,
     ),
     "share": re.compile(
@@ -98,7 +99,7 @@ _ASKS: dict[AnswerKind, re.Pattern[str]] = {
         re.I,
     ),
     "items": re.compile(  # "哪六個", "三大優先領域是什麼", "the six focus areas"
-        r"(?:[2-9]|[二兩两三四五六七八九十])\s*(?:大|項|项|個|个|份|條|条|種|种)"
+        r"(?<![第\d])(?:[2-9]|[二兩两三四五六七八九十])\s*(?:大|項|项|個|个|份|條|条|種|种)"
         r"|\b(?:two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]",
         re.I,
     ),
@@ -125,7 +126,10 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         r"|members|farmers|attendees|visitors)\b",
         re.I,
     ),
-    "year": re.compile(r"(?:19|20)\d\d\s*年|\b(?:19|20)\d\d\b"),
+    "year": re.compile(
+        r"\d{1,4}\s*年|[〇零一二三四五六七八九十百千]+年|\b\d{3,4}\b|\b(?:BC|AD|BCE|CE)\b"
+        r"|(?:世紀|世纪|年代|century|centuries)"
+    ),
     "date": re.compile(
         rf"{_NUMERAL}\s*(?:月|日|號|号|週|周|星期|天)|\b(?:{_MONTHS})\b"
         r"|\b\d+\s*(?:days?|weeks?|months?)\b",
@@ -139,7 +143,10 @@ _HOLDS: dict[AnswerKind, re.Pattern[str]] = {
         rf"|\b{_NUMBER_WORDS}\b",
         re.I,
     ),
-    "place": re.compile(r"會議中心|会议中心|飯店|饭店|會場|会场|\b(?:in|at)\s+[A-Z][a-z]+"),
+    "place": re.compile(
+        r"會議中心|会议中心|飯店|饭店|會場|会场"
+        r"|\b(?:in|at|of|from|near|on|to)\s+(?:the\s+)?[A-Z][a-z]+"
+    ),
     "statement": re.compile(  # reported speech; 演說 (a speech) is not
         r"表示|指出|強調|强调|宣布|宣佈|提到|呼籲|呼吁|(?<!演)(?:說|说)(?!明)|[：:]\s*[「“\"]"
         r"|\b(?:said|says|stated|told|announced|noted|stressed|urged|declared)\b",
@@ -192,6 +199,8 @@ def holds(sentence: str, kind: AnswerKind) -> bool:
     if kind != "place":
         sentence = _NAME.sub(" ", sentence)
     if _HOLDS[kind].search(sentence):
+        return True
+    if kind == "date" and _HOLDS["year"].search(sentence):  # "when?" "In 1206."
         return True
     if kind == "place":  # a place name, as jieba tags them (西雅图, 旧金山)
         return any(flag == "ns" for _, flag in tag(sentence))

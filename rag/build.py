@@ -81,6 +81,25 @@ def passage_texts(chunk: Chunk) -> list[str]:
     return [head + chunk.text] + [head + chunk.text[a:b] for a, b in chunk.sentences]
 
 
+@dataclass(frozen=True)
+class BuildPlan:
+    """What a build will do: the new index's chunks in order and where each one's vectors
+    come from (reused from the previous index, or embedded), plus the sources compared
+    with the live index."""
+
+    chunks: list[Chunk]
+    terms: list[list[str]]  # each chunk's BM25 terms
+    reused: dict[int, int]  # chunk position -> its position in the previous index
+    to_embed: list[int]  # chunk positions to embed, in order
+    sources: dict[str, SourceInfo]
+    added: list[str]
+    changed: list[str]
+    unchanged: list[str]
+    removed: list[str]
+    reembedded: list[str]  # unchanged sources whose vectors cannot be reused
+    nothing_changed: bool  # the previous index already holds exactly this: nothing to save
+
+
 def build_index(
     seeds: str | Path = config.DEFAULT_SEEDS,
     index: str | Path = config.DEFAULT_INDEX,
@@ -95,116 +114,158 @@ def build_index(
     """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
     started = time.perf_counter()
     docs = load_documents(seeds)  # errors about the seeds come before any work
-    skipped = skipped_files(seeds)
-    for name, reason in skipped.items():
-        logger.info("skipped %s: %s", name, reason)
-    chunking = {
-        "target_tokens": target_tokens,
-        "max_tokens": max_tokens,
-        "max_chars": max_chars,
-        "encoding": config.TOKEN_ENCODING,
-    }
+    skipped = _skipped(seeds)
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
+    chunking = {**chunk_args, "encoding": config.TOKEN_ENCODING}
     with build_lock(index):
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused
-        # an index of an older format: its vectors are reused, the rest recomputed
-        upgrade = previous is not None and previous.manifest.format_version != FORMAT_VERSION
         name = _wanted_embedder(embedder, live)
-        if previous is not None and previous.manifest.embedder != name:
-            logger.info(
-                "embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, name
-            )
-            previous = None
-        if previous is not None and previous.manifest.chunking != chunking:
-            logger.info("chunking settings changed: re-chunking all")
-            previous = None
+        previous = _reusable(previous, name, chunking)
         model = load_embedder(name) if embedder is None or isinstance(embedder, str) else embedder
-        old: dict[str, list[int]] = {}
-        if previous is not None:
-            for i, chunk in enumerate(previous.chunks):
-                old.setdefault(chunk.source, []).append(i)
-        old_sha = {src: info.sha256 for src, info in live.sources.items()} if live else {}
-        current = {doc.source for doc in docs}
-        added = [d.source for d in docs if d.source not in old_sha]
-        changed = [d.source for d in docs if d.source in old_sha and old_sha[d.source] != d.sha256]
-        unchanged = [d.source for d in docs if old_sha.get(d.source) == d.sha256]
-        removed = sorted(set(old_sha) - current)
-
-        chunks: list[Chunk] = []
-        terms: list[list[str]] = []
-        reused: dict[int, np.ndarray] = {}  # new chunk position -> its old [passage, *sentences]
-        to_embed: list[int] = []
-        sources: dict[str, SourceInfo] = {}
-        reembedded: list[str] = []
-        old_rows = previous.sentence_rows if previous is not None else None
-        for doc in docs:
-            kept = old.get(doc.source, [])
-            if upgrade and doc.source in unchanged and previous is not None:
-                kept = _same_chunks(doc, previous, kept, chunk_args)
-            if doc.source in unchanged and previous is not None and old_rows is not None and kept:
-                rechunked = chunk_document(doc, **chunk_args) if upgrade else []
-                for n, i in enumerate(kept):
-                    reused[len(chunks)] = np.vstack(
-                        [
-                            previous.vectors[i : i + 1],
-                            previous.sentence_vectors[old_rows[i] : old_rows[i + 1]],
-                        ]
-                    )
-                    chunks.append(rechunked[n] if upgrade else previous.chunks[i])
-                    terms.append(previous.terms[i])
-            else:
-                if doc.source in unchanged:
-                    reembedded.append(doc.source)
-                for chunk in chunk_document(doc, **chunk_args):
-                    to_embed.append(len(chunks))
-                    chunks.append(chunk)
-                    terms.append(tokenize(chunk.section + "\n" + chunk.text))
-            sources[doc.source] = SourceInfo(
-                doc.sha256, sum(1 for c in chunks if c.source == doc.source)
-            )
-        fresh = _embed(model, [chunks[i] for i in to_embed], progress)
-        per_chunk = reused | dict(zip(to_embed, fresh))
-        empty = np.zeros((0, model.dim), dtype=np.float32)
-        ordered = [per_chunk[i] for i in range(len(chunks))]
-        passage_matrix = np.vstack([v[:1] for v in ordered]) if ordered else empty
-        sentence_matrix = np.vstack([v[1:] for v in ordered]) if ordered else empty
-        manifest = Manifest(
-            embedder=model.name,
-            dim=model.dim,
-            chunking=chunking,
-            sources=sources,
-            passages=len(chunks),
-            script=script_of([c.text for c in chunks]),
-        )
-        nothing_changed = not upgrade and previous is not None and not (added or changed or removed)
-        if nothing_changed and previous is not None:
+        planned = plan(docs, live, previous, chunk_args=chunk_args)
+        fresh = _embed(model, [planned.chunks[i] for i in planned.to_embed], progress)
+        if planned.nothing_changed and previous is not None:
             version = previous.version
         else:
-            vocabulary = {t for row in terms for t in row}
-            chinese = [is_chinese(c.text) for c in chunks]
-            glossary = build_glossary(
-                vocabulary, into_chinese=any(chinese), into_english=not all(chinese)
-            )
-            version = save_index(
-                index,
-                IndexData(manifest, chunks, terms, passage_matrix, sentence_matrix, glossary),
-            )
-    report = BuildReport(
-        added=added,
-        changed=changed,
-        removed=removed,
-        unchanged=unchanged,
-        passages=len(chunks),
-        embedded=len(to_embed),
-        seconds=time.perf_counter() - started,
-        version=version,
-        embedder=model.name,
-        reembedded=reembedded,
-        skipped=skipped,
-    )
+            vectors = _ordered_vectors(planned, previous, fresh)
+            version = save(index, planned, vectors, model=model, chunking=chunking)
+    report = _report(planned, version, model.name, time.perf_counter() - started, skipped)
     logger.info("build: %s", report.summary())
     return report
+
+
+def plan(
+    docs: list[Document],
+    live: Manifest | None,
+    previous: IndexData | None,
+    *,
+    chunk_args: dict[str, int],
+) -> BuildPlan:
+    """Chunk ``docs`` into the new index, reusing the vectors of ``previous`` (None: reuse
+    nothing) for each source unchanged since ``live`` (the report's reference). An index of
+    an older format reuses a source's vectors only when it chunks as it did then."""
+    upgrade = previous is not None and previous.manifest.format_version != FORMAT_VERSION
+    added, changed, unchanged, removed = _compare(docs, live)
+    old: dict[str, list[int]] = {}
+    if previous is not None:
+        for i, chunk in enumerate(previous.chunks):
+            old.setdefault(chunk.source, []).append(i)
+    chunks: list[Chunk] = []
+    terms: list[list[str]] = []
+    reused: dict[int, int] = {}
+    to_embed: list[int] = []
+    sources: dict[str, SourceInfo] = {}
+    reembedded: list[str] = []
+    for doc in docs:
+        kept = old.get(doc.source, []) if doc.source in unchanged else []
+        if upgrade and kept and previous is not None:
+            kept = _same_chunks(doc, previous, kept, chunk_args)
+        first = len(chunks)
+        if kept and previous is not None:
+            # upgraded: the same passages, with what the new format adds recomputed
+            again = chunk_document(doc, **chunk_args) if upgrade else None
+            for n, i in enumerate(kept):
+                reused[len(chunks)] = i
+                chunks.append(again[n] if again is not None else previous.chunks[i])
+                terms.append(previous.terms[i])
+        else:
+            if doc.source in unchanged:
+                reembedded.append(doc.source)
+            for chunk in chunk_document(doc, **chunk_args):
+                to_embed.append(len(chunks))
+                chunks.append(chunk)
+                terms.append(tokenize(chunk.section + "\n" + chunk.text))
+        sources[doc.source] = SourceInfo(doc.sha256, len(chunks) - first)
+    return BuildPlan(
+        chunks=chunks,
+        terms=terms,
+        reused=reused,
+        to_embed=to_embed,
+        sources=sources,
+        added=added,
+        changed=changed,
+        unchanged=unchanged,
+        removed=removed,
+        reembedded=reembedded,
+        nothing_changed=(
+            not upgrade and previous is not None and not (added or changed or removed)
+        ),
+    )
+
+
+def save(
+    index: str | Path,
+    planned: BuildPlan,
+    vectors: list[np.ndarray],
+    *,
+    model: Embedder,
+    chunking: dict[str, object],
+) -> str:
+    """Write the planned chunks, with each one's ``[passage, *sentences]`` vectors and the
+    glossary of their vocabulary, as the new version of ``index``; its name."""
+    chunks = planned.chunks
+    empty = np.zeros((0, model.dim), dtype=np.float32)
+    passage_matrix = np.vstack([v[:1] for v in vectors]) if vectors else empty
+    sentence_matrix = np.vstack([v[1:] for v in vectors]) if vectors else empty
+    manifest = Manifest(
+        embedder=model.name,
+        dim=model.dim,
+        chunking=chunking,
+        sources=planned.sources,
+        passages=len(chunks),
+        script=script_of([c.text for c in chunks]),
+    )
+    vocabulary = {t for row in planned.terms for t in row}
+    chinese = [is_chinese(c.text) for c in chunks]
+    glossary = build_glossary(vocabulary, into_chinese=any(chinese), into_english=not all(chinese))
+    data = IndexData(manifest, chunks, planned.terms, passage_matrix, sentence_matrix, glossary)
+    return save_index(index, data)
+
+
+def _compare(
+    docs: list[Document], live: Manifest | None
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The sources added, changed, unchanged and removed since ``live``."""
+    old_sha = {src: info.sha256 for src, info in live.sources.items()} if live else {}
+    added = [d.source for d in docs if d.source not in old_sha]
+    changed = [d.source for d in docs if d.source in old_sha and old_sha[d.source] != d.sha256]
+    unchanged = [d.source for d in docs if old_sha.get(d.source) == d.sha256]
+    removed = sorted(set(old_sha) - {d.source for d in docs})
+    return added, changed, unchanged, removed
+
+
+def _ordered_vectors(
+    planned: BuildPlan, previous: IndexData | None, fresh: list[np.ndarray]
+) -> list[np.ndarray]:
+    """Each planned chunk's ``[passage, *sentences]`` vectors, in order: the reused ones
+    from ``previous``, the others from ``fresh`` (the embeddings of ``planned.to_embed``)."""
+    per_chunk = dict(zip(planned.to_embed, fresh))
+    if previous is not None:
+        rows = previous.sentence_rows
+        for pos, i in planned.reused.items():
+            per_chunk[pos] = np.vstack(
+                [previous.vectors[i : i + 1], previous.sentence_vectors[rows[i] : rows[i + 1]]]
+            )
+    return [per_chunk[i] for i in range(len(planned.chunks))]
+
+
+def _report(
+    planned: BuildPlan, version: str, embedder: str, seconds: float, skipped: dict[str, str]
+) -> BuildReport:
+    return BuildReport(
+        added=planned.added,
+        changed=planned.changed,
+        removed=planned.removed,
+        unchanged=planned.unchanged,
+        passages=len(planned.chunks),
+        embedded=len(planned.to_embed),
+        seconds=seconds,
+        version=version,
+        embedder=embedder,
+        reembedded=planned.reembedded,
+        skipped=skipped,
+    )
 
 
 def _embed(model: Embedder, chunks: list[Chunk], progress: Progress | None) -> list[np.ndarray]:
@@ -237,6 +298,29 @@ def skipped_files(seeds: str | Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in SOURCE_SUFFIXES
     }
+
+
+def _skipped(seeds: str | Path) -> dict[str, str]:
+    """:func:`skipped_files`, each logged."""
+    skipped = skipped_files(seeds)
+    for name, reason in skipped.items():
+        logger.info("skipped %s: %s", name, reason)
+    return skipped
+
+
+def _reusable(
+    previous: IndexData | None, embedder: str, chunking: dict[str, object]
+) -> IndexData | None:
+    """``previous`` when its vectors can be reused with ``embedder`` and ``chunking``."""
+    if previous is not None and previous.manifest.embedder != embedder:
+        logger.info(
+            "embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, embedder
+        )
+        return None
+    if previous is not None and previous.manifest.chunking != chunking:
+        logger.info("chunking settings changed: re-chunking all")
+        return None
+    return previous
 
 
 def _live_manifest(index: str | Path) -> Manifest | None:

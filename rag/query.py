@@ -18,7 +18,7 @@ from rag.answer_types import AnswerKind, asked_kind
 from rag.language import Language, detect_language
 from rag.languages import FOLLOW_UP, LIST_QUESTION, QUESTION_WORDS
 from rag.lexical import is_han, tag, tokenize
-from rag.retriever import Retriever, is_about_the_document
+from rag.retriever import Hit, Retriever, is_about_the_document
 from rag.settings import DEFAULT_POLICY, AnswerPolicy
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,19 @@ def analyse(
         wants_list=bool(LIST_QUESTION.search(text)),
         names_nothing=not [t for t in terms if t not in QUESTION_WORDS],
         cut=cut,
+    )
+
+
+def search(query: Query, retriever: Retriever, k: int) -> list[Hit]:
+    """The ``k`` passages found for the analysed ``query``, ranked by relevance alone (a
+    passage holding a date is no answer to "when" if it is about something else)."""
+    return retriever.search_hits(
+        query.search_text,
+        k,
+        prefer_answer_kind=False,
+        chinese=query.chinese,
+        translated=query.translated,
+        about_document=query.about_document,
     )
 
 

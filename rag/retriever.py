@@ -3,28 +3,24 @@
 Dense relevance of a passage is its own cosine with the question plus the best cosine
 of any one of its sentences, so a question can match the single sentence that answers
 it. The question is put in the documents' Chinese script first (a Simplified question
-against Traditional documents matches better once converted). Dense and BM25
-rankings are fused with weighted reciprocal rank fusion,
-``1 / (c + rank_dense) + w / (c + rank_bm25)``, with two BM25 votes: the question's own
-words over the passages in its language, and its words translated into the other
-language (see rag.translation) over the passages in that one, so an English question
-over Chinese documents, or over a mix of Chinese and English files, is matched by words
-on both sides. An image caption ("舊金山莫斯科康會議中心。") ranks below body text that
-scores as well; a passage that holds two of the question's words in a row as written
-(an English name such as "CEO Summit" inside Chinese text) or the kind of answer asked
-for (a date for "when", see rag.answer_types) ranks above one that scores about as well
-without it. Questions about the document itself ("who wrote this?", "這篇文章在談什麼？")
-go to each document's opening passage. The settings were tuned on the evaluation set
-(``rag eval``).
+against Traditional documents matches better once converted). The dense score and
+two BM25 votes, each scaled to 0..1 over the candidates, are mixed (rag.settings
+``FusionParams``): the question's own words over the passages in its language, and its
+words translated into the other language (see rag.translation) over the passages in
+that one, so an English question over Chinese documents, or over a mix of Chinese and
+English files, is matched by words on both sides. An image caption
+("舊金山莫斯科康會議中心。") ranks below body text that scores as well; a passage holding
+the kind of answer asked for (a date for "when", see rag.answer_types) ranks above one
+that scores about as well without it. Questions about the document itself ("who wrote
+this?", "這篇文章在談什麼？") go to each document's opening passage. The settings were
+chosen on the public development set (scripts/fusion_grid.py).
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +32,7 @@ from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
-from rag.lexical import BM25, normalise, stop_word, tokenize
+from rag.lexical import BM25, normalise, tokenize
 from rag.settings import DEFAULT_FUSION, FusionParams
 from rag.store import IndexData, IndexStoreError, flat_index, load_index, vectors_of
 from rag.translation import translate
@@ -224,11 +220,12 @@ class Retriever:
         )
 
     def _fuse(self, pool: _Pool) -> None:
-        """Weighted reciprocal rank fusion of the dense ranking and the two BM25 votes."""
+        """The dense score and the two BM25 votes, each scaled to 0..1 over the candidates,
+        mixed by ``FusionParams.dense_share``."""
         f = self.fusion
         best = pool.best_sentence
         dense = pool.passage_cos + np.where(best > -1, best, pool.passage_cos)
-        pool.fused = f.dense_weight / (f.rrf_c + _ranks(dense) + 1)
+        pool.fused = f.dense_share * _unit(dense)
         translated_weight = f.cross_lingual_weight
         here = pool.own
         # Cosines run lower across languages: unless the best match in the other language
@@ -238,27 +235,22 @@ class Retriever:
             translated_weight = f.mixed_translated_weight
         votes = ((pool.own_words, f.lexical_weight), (pool.other_words, translated_weight))
         for ranking, weight in votes:
-            rank = {i: r for r, (i, _) in enumerate(ranking)}
-            pool.fused += np.array(
-                [weight / (f.rrf_c + rank[i] + 1) if i in rank else 0.0 for i in pool.ids]
-            )
+            score = dict(ranking)
+            lexical = np.array([score.get(int(i), 0.0) for i in pool.ids])
+            if lexical.max() > 0:
+                pool.fused += (1 - f.dense_share) * weight * lexical / lexical.max()
 
     def _rerank(
         self, pool: _Pool, query: str, about_document: bool, prefer_answer_kind: bool
     ) -> None:
         """Captions down; document openings up for questions about the document; among the
-        best, a passage holding two of the question's words in a row, or the kind of
-        answer asked for, a little up."""
+        best, a passage holding the kind of answer asked for up."""
         f, ids = self.fusion, pool.ids
         captions = np.array([self.data.chunks[i].kind == "caption" for i in ids])
         pool.fused = np.where(captions, pool.fused * f.caption_weight, pool.fused)
         if about_document:
             pool.fused[np.isin(ids, self._openings)] += pool.fused.max()
         best = np.argsort(-pool.fused, kind="stable")[: f.bonus_depth]
-        if phrase := _phrases(query):  # "CEO Summit" in "APEC企業領袖高峰會(APEC CEO Summit)"
-            for j in best:
-                if phrase.search(_latin(self.data.chunks[int(ids[j])])):
-                    pool.fused[j] += f.phrase_bonus
         if prefer_answer_kind and (kind := asked_kind(query)):  # a date for "when", …
             for j in best:
                 if self._holds(int(ids[j]), kind):
@@ -354,32 +346,10 @@ def is_about_the_document(question: str) -> bool:
     return bool(_ABOUT_THE_DOCUMENT.search(question))
 
 
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _phrases(query: str) -> re.Pattern[str] | None:
-    """Any two words of ``query`` in a row, neither a stop word, as a pattern that finds
-    them in a passage (apostrophes, hyphens and plurals allowed: "leaders' meeting")."""
-    words = _LATIN_WORD.findall(unicodedata.normalize("NFKC", query).lower())
-    pairs = [
-        rf"(?<![a-z0-9]){re.escape(a)}[\s'’-]*{re.escape(b)}"
-        for a, b in itertools.pairwise(words)
-        if not stop_word(a) and not stop_word(b)
-    ]
-    return re.compile("|".join(pairs)) if pairs else None
-
-
-def _latin(chunk: Chunk) -> str:
-    """A passage with its section title, in the form :func:`_phrases` searches."""
-    return unicodedata.normalize("NFKC", f"{chunk.section}\n{chunk.text}").lower()
-
-
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """0 for the highest score, 1 for the next, …"""
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(len(scores))
-    return ranks
+def _unit(scores: np.ndarray) -> np.ndarray:
+    """``scores`` scaled to 0 (the lowest) .. 1 (the highest); zeros when all are equal."""
+    low, high = scores.min(), scores.max()
+    return (scores - low) / (high - low) if high > low else np.zeros_like(scores)
 
 
 def to_passage(chunk: Chunk, score: float) -> Passage:

@@ -24,7 +24,7 @@ import logging
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from rag.decision import DEFAULT_MODEL, DecisionModel, fit
 from rag.embeddings import Embedder
 from rag.features import candidates
 from rag.language import to_simplified
-from rag.query import analyse
+from rag.query import analyse, search
 from rag.retriever import Retriever
 from rag.settings import DEFAULT_POLICY
 
@@ -150,14 +150,7 @@ def samples(
     out = []
     for r in rows:
         query = analyse(r.question, [], retriever)
-        hits = retriever.search_hits(
-            query.search_text,
-            DEFAULT_POLICY.k,
-            prefer_answer_kind=False,
-            chinese=query.chinese,
-            translated=query.translated,
-            about_document=query.about_document,
-        )
+        hits = search(query, retriever, DEFAULT_POLICY.k)
         found = candidates(query, hits, retriever)
         if not found:
             continue
@@ -260,6 +253,17 @@ def train(
     """Collect samples, fit on three quarters of the articles, choose the threshold on the
     rest, refit on all with that threshold, and save the model to ``out``."""
     all_samples, counts = collect(data, work, per_language, max_chars, embedder)
+    model = fit_model(all_samples, counts, l2)
+    model.save(out)
+    logger.info("saved %s (threshold %.2f): %s", out, model.threshold, model.meta["held_apart"])
+    return model
+
+
+def fit_model(
+    all_samples: Sequence[Sample], counts: dict[str, int], l2: float = 1.0
+) -> DecisionModel:
+    """Fit on three quarters of the articles, choose the threshold on the rest, and refit
+    on all with that threshold."""
     fitting = [s for s in all_samples if not s.held_apart]
     held = [s for s in all_samples if s.held_apart]
 
@@ -286,18 +290,7 @@ def train(
         "l2": l2,
     }
     final = fit(*stack(all_samples), l2=l2, meta=meta)
-    final = DecisionModel(
-        features=final.features,
-        weights=final.weights,
-        bias=final.bias,
-        mean=final.mean,
-        scale=final.scale,
-        threshold=threshold,
-        meta=meta,
-    )
-    final.save(out)
-    logger.info("saved %s (threshold %.2f): %s", out, threshold, held_metrics)
-    return final
+    return replace(final, threshold=threshold)
 
 
 def choose_metrics(

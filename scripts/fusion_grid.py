@@ -17,15 +17,18 @@ from rag.retriever import Retriever
 from rag.settings import DEFAULT_FUSION
 
 GRID = {
-    "dense alone": {"lexical_weight": 0.0, "cross_lingual_weight": 0.0},
-    "BM25 alone": {"dense_weight": 0.0},
+    "dense alone": {"dense_share": 1.0},
+    "BM25 alone": {"dense_share": 0.0},
     "default": {},
-    "lexical 0.75": {"lexical_weight": 0.75},
-    "lexical 1.0": {"lexical_weight": 1.0},
-    "lexical 0.25": {"lexical_weight": 0.25},
-    "rrf_c 30": {"rrf_c": 30.0},
-    "rrf_c 60, lexical 1.0": {"rrf_c": 60.0, "lexical_weight": 1.0},
+    "dense share 0.5": {"dense_share": 0.5},
+    "dense share 0.6": {"dense_share": 0.6},
+    "dense share 0.8": {"dense_share": 0.8},
+    "own words 0.5": {"lexical_weight": 0.5},
     "candidates 100": {"candidates": 100},
+    "no kind bonus": {"kind_bonus": 0.0},
+    "kind bonus 0.02": {"kind_bonus": 0.02},
+    "kind bonus 0.2": {"kind_bonus": 0.2},
+    "no caption weight": {"caption_weight": 1.0},
 }
 
 

@@ -321,3 +321,18 @@ def test_llm_down_falls_back(real_index: Path) -> None:
     assistant = Assistant(rag.Retriever.load(real_index), llm=LLMConfig(base_url=url, model="m"))
     answer = assistant.ask(LEADERS, history=[])
     assert answer.notice and "莫斯科康" in answer.text
+
+
+def test_a_long_question_is_cut_and_the_answer_says_so(assistant) -> None:
+    question = "APEC經濟領袖會議在哪裡舉行？" + "請詳細說明。" * 400
+    answer = assistant.ask(question)
+    assert "2000" in answer.notice
+    short = assistant.ask("APEC經濟領袖會議在哪裡舉行？")
+    assert short.notice == ""
+
+
+def test_a_greeting_is_greeted_with_what_the_assistant_does(assistant) -> None:
+    answer = assistant.ask("你好")
+    assert answer.abstained and answer.citations == [] and answer.related == []
+    assert answer.stage == "greeting"
+    assert "引用" in answer.text

@@ -122,3 +122,32 @@ def test_another_of_series_finds_sentences_about_a_sibling() -> None:
     assert another_of_series("Where was SOM3 held?", quoted) is None
     assert another_of_series("第3次資深官員會議在哪裡？", quoted) is None  # 3 is 三
     assert another_of_series("What did the APEC meeting decide?", quoted) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Genghis Khan become Great Khan?", "date"),
+        ("What path does a ball take when seen by an outside observer?", None),
+        ("How long ago were the islands discovered?", "date"),
+        ("普魯士的義務教育制度在哪一年開始?", "year"),
+        ("裕仁天皇和香淳皇后的第五個孩子是誰?", None),
+        ("本篤十六世是第幾位德國籍的教宗?", None),
+    ],
+)
+def test_the_kind_asked_on_any_documents(question: str, kind: str | None) -> None:
+    assert asked_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "kind"),
+    [
+        ("In 1206 he was proclaimed Genghis Khan.", "date"),
+        ("腓特烈·威廉一世於1717年頒布法令。", "year"),
+        ("祭遵於建武九年（33年）去世。", "year"),
+        ("The Tories regained power in 1760.", "year"),
+        ("The idea came from Halford Mackinder of Britain.", "place"),
+    ],
+)
+def test_any_era_and_place_is_held(sentence: str, kind: str) -> None:
+    assert holds(sentence, kind)

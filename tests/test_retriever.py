@@ -11,7 +11,7 @@ import pytest
 
 import rag
 from rag.documents import load_documents
-from rag.retriever import Retriever, _phrases
+from rag.retriever import Retriever
 from rag.store import IndexStoreError, load_index
 from tests.conftest import REAL_SEEDS, SEED_NAME, FakeEmbedder, write_seeds
 
@@ -242,36 +242,6 @@ def test_a_passage_holding_the_kind_of_answer_asked_for_ranks_higher(tmp_path: P
     assert retriever.search_hits("summit", k=2) == retriever.search_hits(
         "summit", k=2, prefer_answer_kind=False
     )
-
-
-def test_a_passage_holding_words_of_the_question_in_a_row_ranks_higher(tmp_path: Path) -> None:
-    retriever = _fake_retriever(
-        tmp_path,
-        {
-            "apart.txt": "The CEO of the firm said the summit was long and the summit was late.\n",
-            "named.txt": "The CEO Summit opens in the hall.\n",
-        },
-    )
-    without = Retriever(
-        retriever.data, retriever.embedder, replace(retriever.fusion, phrase_bonus=0)
-    )
-    question = "Who spoke at the CEO Summit?"
-    plain = {h.passage.source: h.passage.score for h in without.search_hits(question, k=2)}
-    assert max(plain, key=plain.__getitem__) == "apart.txt"  # more of the same words
-    hits = retriever.search_hits(question, k=2)
-    assert hits[0].passage.source == "named.txt"  # "CEO Summit", as the question has it
-    bonus = retriever.fusion.phrase_bonus
-    assert hits[0].passage.score == pytest.approx(plain["named.txt"] + bonus)
-
-
-def test_phrases_are_two_words_in_a_row_neither_a_stop_word() -> None:
-    phrase = _phrases("Where is the leaders' meeting?")
-    assert phrase is not None
-    assert phrase.search("11月舊金山apec經濟領袖會議(leaders' meeting)")
-    assert phrase.search("the leaders meetings")  # a plural
-    assert not phrase.search("meeting of leaders")
-    assert _phrases("What is the date?") is None
-    assert _phrases("領袖會議在哪裡？") is None
 
 
 def test_rescore_mixes_the_follow_up_with_the_conversation(real: tuple[Path, Retriever]) -> None:
