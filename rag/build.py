@@ -147,10 +147,7 @@ def plan(
     an older format reuses a source's vectors only when it chunks as it did then."""
     upgrade = previous is not None and previous.manifest.format_version != FORMAT_VERSION
     added, changed, unchanged, removed = _compare(docs, live)
-    old: dict[str, list[int]] = {}
-    if previous is not None:
-        for i, chunk in enumerate(previous.chunks):
-            old.setdefault(chunk.source, []).append(i)
+    old = _positions_by_source(previous)
     chunks: list[Chunk] = []
     terms: list[list[str]] = []
     reused: dict[int, int] = {}
@@ -163,7 +160,7 @@ def plan(
             kept = _same_chunks(doc, previous, kept, chunk_args)
         first = len(chunks)
         if kept and previous is not None:
-            # upgraded: the same passages, with what the new format adds recomputed
+            # an upgrade keeps the passages and recomputes what the new format adds
             again = chunk_document(doc, **chunk_args) if upgrade else None
             for n, i in enumerate(kept):
                 reused[len(chunks)] = i
@@ -233,6 +230,15 @@ def _compare(
     unchanged = [d.source for d in docs if old_sha.get(d.source) == d.sha256]
     removed = sorted(set(old_sha) - {d.source for d in docs})
     return added, changed, unchanged, removed
+
+
+def _positions_by_source(previous: IndexData | None) -> dict[str, list[int]]:
+    """Source -> the positions of its chunks in ``previous``."""
+    old: dict[str, list[int]] = {}
+    if previous is not None:
+        for i, chunk in enumerate(previous.chunks):
+            old.setdefault(chunk.source, []).append(i)
+    return old
 
 
 def _ordered_vectors(

@@ -266,6 +266,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         return 0
     print(f"{len(questions)} questions from {args.questions or DEFAULT_QUESTIONS}\n")
+    _print_eval(report)
+    return 0
+
+
+def _print_eval(report: dict[str, object]) -> None:
+    """The evaluation tables: retrieval (and the baseline), then answers."""
     for name in ("retrieval", "baseline"):
         if name in report:
             title = (
@@ -295,7 +301,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         failures = report["answers"]["all"].failures  # type: ignore[index]
         if failures:
             print(f"\n  not right: {', '.join(failures)}")
-    return 0
 
 
 def _rate(value: float, counted: bool, width: int, spec: str = ".2f") -> str:

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.build import BuildReport, passage_texts
+from rag import config
+from rag.build import BuildReport, passage_texts, plan
 from rag.chunking import Chunk, chunk_document
 from rag.documents import DocumentError, load_documents
-from rag.store import load_index
+from rag.store import load_index, load_manifest
 from tests.conftest import FakeEmbedder
 
 ALL = ["notes/meeting.md", "tea.txt", "trade.md"]
@@ -238,3 +239,33 @@ def test_an_index_of_the_previous_format_is_upgraded_without_embedding(
     loaded = load_index(index)
     assert loaded.manifest.format_version == FORMAT_VERSION
     assert all(len(c.origins) == len(c.sentences) for c in loaded.chunks)
+
+
+def test_plan_embeds_the_edited_file_alone_and_reuses_the_rest(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    before = load_index(index)
+    (seeds_dir / "tea.txt").write_text("Oolong tea is rolled into tight balls.\n", encoding="utf-8")
+    docs = load_documents(seeds_dir)
+    chunk_args = {
+        "target_tokens": config.TARGET_TOKENS,
+        "max_tokens": config.MAX_TOKENS,
+        "max_chars": config.MAX_CHARS,
+    }
+    fake.reset()
+    planned = plan(docs, load_manifest(index)[1], before, chunk_args=chunk_args)
+
+    fresh = chunks_of(seeds_dir, "tea.txt")
+    assert [planned.chunks[i] for i in planned.to_embed] == fresh
+    assert {planned.chunks[p].source for p in planned.reused} == {"notes/meeting.md", "trade.md"}
+    for position, old in planned.reused.items():  # each kept chunk keeps its own vectors
+        assert planned.chunks[position] == before.chunks[old]
+        assert planned.terms[position] == before.terms[old]
+    assert sorted([*planned.to_embed, *planned.reused]) == list(range(len(planned.chunks)))
+    assert planned.changed == ["tea.txt"]
+    assert sorted(planned.unchanged) == ["notes/meeting.md", "trade.md"]
+    assert planned.added == planned.removed == planned.reembedded == []
+    assert planned.sources["tea.txt"].passages == len(fresh)
+    assert not planned.nothing_changed
+    assert fake.passages_embedded == 0  # planning embeds nothing
