@@ -222,22 +222,30 @@ def outcomes(model: DecisionModel, chosen: Sequence[Sample]) -> list[tuple[bool,
     return out
 
 
+# Refusing an answerable question costs a user more than being shown a quote that does
+# not answer (it is cited, and can be checked): the threshold may refuse at most this share
+# of the held-apart answerable questions.
+MAX_WRONGLY_DECLINED = 0.02
+
+
 def choose_threshold(results: Sequence[tuple[bool, float, bool]]) -> tuple[float, dict[str, float]]:
     """The threshold that maximises (answerable questions answered right) + (unanswerable
-    ones declined), each as a share, on held-apart questions."""
+    ones declined), each as a share, on held-apart questions, among those that decline at
+    most ``MAX_WRONGLY_DECLINED`` of the answerable ones."""
     answerable = [r for r in results if r[0]]
     unanswerable = [r for r in results if not r[0]]
-    best: tuple[float, float, dict[str, float]] = (-1.0, 0.5, {})
+    best: tuple[float, float, dict[str, float]] = (-1.0, 0.02, {})
     for t in np.arange(0.02, 0.98, 0.01):
         right = sum(p >= t and ok for _, p, ok in answerable) / max(1, len(answerable))
         refused = sum(p < t for _, p, _ in answerable) / max(1, len(answerable))
         declined = sum(p < t for _, p, _ in unanswerable) / max(1, len(unanswerable))
-        if right + declined > best[0]:
-            best = (right + declined, float(t), {
+        if refused <= MAX_WRONGLY_DECLINED and right + declined > best[0]:
+            metrics = {
                 "answered_right": round(float(right), 3),
                 "wrongly_declined": round(float(refused), 3),
                 "unanswerable_declined": round(float(declined), 3),
-            })
+            }
+            best = (right + declined, round(float(t), 2), metrics)
     return best[1], best[2]
 
 
