@@ -286,11 +286,15 @@ def declined(
 
 
 def select(
-    scored: Sequence[Scored], hits: Sequence[Hit], policy: AnswerPolicy, threshold: float
+    query: Query, scored: Sequence[Scored], policy: AnswerPolicy, threshold: float
 ) -> list[Scored]:
     """The sentences to quote: the most likely one, then those at least
     ``policy.companion_ratio`` as likely (and above the threshold), within the policy's
-    sentence and character limits. A heading or title line is never quoted."""
+    sentence and character limits; those holding the kind of answer asked for (a date for
+    "when") first. A heading or title line is never quoted; only a byline says who wrote
+    the document."""
+    if query.kind == "author" and any(s.candidate.feature("kind_held") for s in scored):
+        scored = [s for s in scored if s.candidate.feature("kind_held")]
     picked: list[Scored] = []
     used: set[tuple[int, int]] = set()
     total = 0
@@ -301,7 +305,8 @@ def select(
             or s.probability < max(threshold, policy.companion_ratio * picked[0].probability)
         ):
             break
-        if c.feature("heading") or (c.hit, c.sentence) in used:
+        byline = query.kind == "author"  # a byline is a short line of its own
+        if (c.feature("heading") and not byline) or (c.hit, c.sentence) in used:
             continue
         size = (c.span[1] - c.span[0]) + sum(y - x for x, y in c.items)
         if picked and total + size > policy.max_chars:
@@ -310,7 +315,7 @@ def select(
         used.update((c.hit, c.sentence + 1 + j) for j in range(len(c.items)))
         picked.append(s)
         total += size
-    return picked
+    return sorted(picked, key=lambda s: not s.candidate.feature("kind_held"))
 
 
 def compose(
@@ -322,7 +327,7 @@ def compose(
 ) -> Answer:
     """The default answer: the most likely sentences, quoted, each with its marker."""
     language: Language = query.language
-    picked = select(scored, hits, policy, threshold)
+    picked = select(query, scored, policy, threshold)
     confidence = scored[0].probability if scored else 0.0
     if not picked:
         return declined(language, [], confidence=confidence, stage="compose")

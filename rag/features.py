@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag import grounding
 from rag.answer_types import holds
-from rag.languages import ACRONYM, NUMBER
+from rag.languages import ACRONYM, NUMBER, stem
 from rag.lexical import tokenize
 from rag.query import Query
 from rag.retriever import Hit, Retriever
@@ -66,29 +66,33 @@ class Candidate:
 
 @functools.lru_cache(maxsize=65536)
 def _terms(text: str) -> frozenset[str]:
-    return frozenset(tokenize(text))
+    """The words of ``text``, English ones stemmed ("takes place" holds "take place")."""
+    return frozenset(stem(t) for t in tokenize(text))
 
 
 def _weighted_share(words: Sequence[str], held: frozenset[str], retriever: Retriever) -> float:
     total = sum(retriever.idf(w) for w in words)
     if total <= 0:
         return 0.0
-    return sum(retriever.idf(w) for w in words if w in held) / total
+    return sum(retriever.idf(w) for w in words if stem(w) in held) / total
 
 
 def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[Candidate]:
     """Every sentence of ``hits`` with its features, passages in rank order."""
     own = tuple(dict.fromkeys(query.search_terms))
-    translated = tuple(dict.fromkeys(query.translated))
+    # each of the question's words with its translations into the documents' other
+    # language: a passage in that language holds the word when it holds a translation
+    other_language = any(hit.chinese != query.chinese for hit in hits)
+    translations = _translations(own, retriever) if other_language else {}
     offset = DEFAULT_FUSION.cross_lingual_offset
     shift = [offset if hit.chinese != query.chinese else 0.0 for hit in hits]
     best = max(
         (s + shift[i] for i, hit in enumerate(hits) for s in hit.sentence_scores), default=0.0
     )
-    question_level = _question_features(query, own, translated, best, retriever)
+    question_level = _question_features(query, own, translations, best, retriever)
     out = []
     for h_i, hit in enumerate(hits):
-        words = translated if hit.chinese != query.chinese else own
+        across = hit.chinese != query.chinese
         chunk = hit.chunk
         passage_words = _terms(f"{chunk.section}\n{chunk.text}")
         headings = set(chunk.section.split(" › ")) if chunk.section else set()
@@ -99,14 +103,22 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
             held = _terms(quoted)
             cos = hit.sentence_scores[s_i] + shift[h_i]
             kind_held = bool(query.kind) and holds(quoted, query.kind)  # type: ignore[arg-type]
+            if across:
+                overlap = _translated_share(translations, held)
+                passage_overlap = _translated_share(translations, passage_words)
+                asked = frozenset(stem(t) for forms in translations.values() for t in forms)
+            else:
+                overlap = _weighted_share(own, held, retriever)
+                passage_overlap = _weighted_share(own, passage_words, retriever)
+                asked = frozenset(stem(w) for w in own)
             values = {
                 "cos": cos,
                 "cos_gap": cos - best,
                 "passage_cos": hit.dense + shift[h_i],
                 "rank": 1.0 / (1 + h_i),
-                "overlap": _weighted_share(words, held, retriever),
-                "passage_overlap": _weighted_share(words, passage_words, retriever),
-                "novelty": len(held - set(words)) / max(1, len(held)),
+                "overlap": overlap,
+                "passage_overlap": passage_overlap,
+                "novelty": len(held - asked) / max(1, len(held)),
                 "kind_asked": float(query.kind is not None),
                 "kind_held": float(kind_held),
                 "heading": float(is_heading(chunk.text, a, b, headings)),
@@ -119,19 +131,30 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
     return out
 
 
+def _translations(words: Sequence[str], retriever: Retriever) -> dict[str, tuple[str, ...]]:
+    """Each word with itself and its translations into the documents' words."""
+    return {w: (w, *retriever.translated_terms(w)) for w in words}
+
+
+def _translated_share(translations: dict[str, tuple[str, ...]], held: frozenset[str]) -> float:
+    """Share of the question's words ``held`` (stemmed) as written or through a translation."""
+    if not translations:
+        return 0.0
+    found = sum(any(stem(f) in held for f in forms) for forms in translations.values())
+    return found / len(translations)
+
+
 def _question_features(
     query: Query,
     own: Sequence[str],
-    translated: Sequence[str],
+    translations: dict[str, tuple[str, ...]],
     best: float,
     retriever: Retriever,
 ) -> dict[str, float]:
-    coverage = max(
-        _weighted_share(own, retriever.known_terms(own), retriever),
-        _weighted_share(translated, retriever.known_terms(translated), retriever)
-        if translated
-        else 0.0,
-    )
+    coverage = _weighted_share(own, retriever.known_terms(own), retriever)
+    if translations:  # across languages: words the documents hold as written or translated
+        known = retriever.known_terms([t for forms in translations.values() for t in forms])
+        coverage = max(coverage, _translated_share(translations, frozenset(map(stem, known))))
     ungrounded = 0.0
     if query.chinese and retriever.languages == {"zh"}:
         nouns = grounding.specific_nouns(query.text)

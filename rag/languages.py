@@ -47,3 +47,18 @@ GREETING = re.compile(
     re.I,
 )
 """A question that is only a greeting or thanks."""
+
+def stem(word: str) -> str:
+    """An English word without its plural or tense ending ("takes", "taking", "take" ->
+    "tak"), for counting shared words; Chinese and short words are unchanged."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for suffix in ("ing", "ied", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + ("y" if suffix == "ied" else "")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word

@@ -209,7 +209,8 @@ def load_manifest(
     if manifest.format_version not in formats:
         raise IndexStoreError(
             f"index in {root} has format {manifest.format_version}, this version reads "
-            f"{FORMAT_VERSION}: {_FIX} --full"
+            f"{FORMAT_VERSION}: run `rag build` to "
+            + ("upgrade it" if manifest.format_version in REUSABLE_FORMATS else "rebuild it")
         )
     return version, manifest
 
