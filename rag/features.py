@@ -83,7 +83,7 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
     # each of the question's words with its translations into the documents' other
     # language: a passage in that language holds the word when it holds a translation
     other_language = any(hit.chinese != query.chinese for hit in hits)
-    translations = _translations(own, retriever) if other_language else {}
+    translations = query.word_translations if other_language else {}
     offset = DEFAULT_FUSION.cross_lingual_offset
     shift = [offset if hit.chinese != query.chinese else 0.0 for hit in hits]
     best = max(
@@ -129,11 +129,6 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
             row = tuple(values[f] for f in FEATURES)
             out.append(Candidate(h_i, s_i, (a, b), tuple(items), row))
     return out
-
-
-def _translations(words: Sequence[str], retriever: Retriever) -> dict[str, tuple[str, ...]]:
-    """Each word with itself and its translations into the documents' words."""
-    return {w: (w, *retriever.translated_terms(w)) for w in words}
 
 
 def _translated_share(translations: dict[str, tuple[str, ...]], held: frozenset[str]) -> float:

@@ -37,6 +37,9 @@ class Query:
     terms: tuple[str, ...]  # the question's own words, normalised and segmented
     search_terms: tuple[str, ...]  # the words of the search text
     translated: tuple[str, ...]  # the search text's words in the other language (glossary)
+    # each search word with itself and its translations (for counting shared words across
+    # languages); empty when the documents are all in the question's language
+    word_translations: dict[str, tuple[str, ...]]
     about_document: bool  # asks about the document itself ("who wrote this?")
     wants_list: bool  # asks for several things ("哪些", "which")
     names_nothing: bool  # holds only question words ("When is it?")
@@ -68,14 +71,22 @@ def analyse(
     search_text = follow_up_text(
         text, language, history or [], policy, lambda: new_topic(text, language, retriever)
     )
+    search_terms = terms if search_text == text else tuple(tokenize(search_text))
+    other = "en" if language != "en" else "zh"
+    word_translations = (
+        retriever.word_translations(list(dict.fromkeys(search_terms)))
+        if other in retriever.languages
+        else {}
+    )
     return Query(
         text=text,
         language=language,
         kind=asked_kind(text),
         search_text=search_text,
         terms=terms,
-        search_terms=terms if search_text == text else tuple(tokenize(search_text)),
+        search_terms=search_terms,
         translated=tuple(retriever.translated_terms(search_text)),
+        word_translations=word_translations,
         about_document=is_about_the_document(search_text),
         wants_list=bool(LIST_QUESTION.search(text)),
         names_nothing=not [t for t in terms if t not in QUESTION_WORDS],

@@ -305,6 +305,11 @@ class Retriever:
         """Those of ``terms`` that occur in at least one passage."""
         return frozenset(t for t in terms if self._bm25.has(t))
 
+    def word_translations(self, words: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each of ``words`` with itself and its translations into the other language's
+        words of the documents."""
+        return {w: (w, *translate(w, self.data.glossary)) for w in words}
+
     def translated_terms(self, query: str) -> list[str]:
         """The query's words translated into the other language's words of the documents
         (English into Chinese or Chinese into English; see rag.translation)."""
