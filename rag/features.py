@@ -104,8 +104,8 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
             cos = hit.sentence_scores[s_i] + shift[h_i]
             kind_held = bool(query.kind) and holds(quoted, query.kind)  # type: ignore[arg-type]
             if across:
-                overlap = _translated_share(translations, held, retriever)
-                passage_overlap = _translated_share(translations, passage_words, retriever)
+                overlap = _translated_share(translations, held)
+                passage_overlap = _translated_share(translations, passage_words)
                 asked = frozenset(stem(t) for forms in translations.values() for t in forms)
             else:
                 overlap = _weighted_share(own, held, retriever)
@@ -131,21 +131,12 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
     return out
 
 
-def _translated_share(
-    translations: dict[str, tuple[str, ...]], held: frozenset[str], retriever: Retriever
-) -> float:
-    """IDF-weighted share of the question's words ``held`` (stemmed) as written or through
-    a translation; a word weighs as its commonest form in the documents ("SOM3" more than
-    "held", found as the common 举行)."""
-    weights = {
-        w: min((retriever.idf(f) for f in retriever.known_terms(forms)), default=retriever.idf(w))
-        for w, forms in translations.items()
-    }
-    total = sum(weights.values())
-    if total <= 0:
+def _translated_share(translations: dict[str, tuple[str, ...]], held: frozenset[str]) -> float:
+    """Share of the question's words ``held`` (stemmed) as written or through a translation."""
+    if not translations:
         return 0.0
-    found = (w for w, forms in translations.items() if any(stem(f) in held for f in forms))
-    return sum(weights[w] for w in found) / total
+    found = sum(any(stem(f) in held for f in forms) for forms in translations.values())
+    return found / len(translations)
 
 
 def _question_features(
@@ -157,10 +148,8 @@ def _question_features(
 ) -> dict[str, float]:
     coverage = _weighted_share(own, retriever.known_terms(own), retriever)
     if translations:  # across languages: words the documents hold as written or translated
-        forms = [t for word_forms in translations.values() for t in word_forms]
-        known = retriever.known_terms(forms)
-        held = frozenset(map(stem, known))
-        coverage = max(coverage, _translated_share(translations, held, retriever))
+        known = retriever.known_terms([t for forms in translations.values() for t in forms])
+        coverage = max(coverage, _translated_share(translations, frozenset(map(stem, known))))
     ungrounded = 0.0
     if query.chinese and retriever.languages == {"zh"}:
         nouns = grounding.specific_nouns(query.text)
