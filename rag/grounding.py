@@ -20,11 +20,11 @@ from __future__ import annotations
 import logging
 
 from rag.lexical import everyday_frequency, is_han, stop_word, tag
+from rag.settings import DEFAULT_RULES
 from rag.translation import Glossary, synonyms
 
 logger = logging.getLogger(__name__)
 
-GENERIC_FREQUENCY = 8000  # jieba dictionary count above which a noun is everyday Chinese
 ANSWER_KINDS = frozenset(  # nouns that name the kind of answer asked for, not a topic
     "名字 名称 原因 理由 时间 日期 地点 地方 事情 内容 目的 结果 人数 数量 情况 细节".split()
 )
@@ -38,7 +38,7 @@ def specific_nouns(question: str) -> list[str]:
             continue
         if stop_word(word) or word in ANSWER_KINDS:
             continue
-        if everyday_frequency(word) >= GENERIC_FREQUENCY:
+        if everyday_frequency(word) >= DEFAULT_RULES.generic_frequency:
             continue
         nouns.append(word)
     return list(dict.fromkeys(nouns))
@@ -65,5 +65,5 @@ def ungrounded(question: str, text: str, glossary: Glossary) -> list[str]:
 def prepare() -> None:
     """Load the part-of-speech tagger and CC-CEDICT now (about a second) instead of
     during the first question that needs them."""
-    for noun in specific_nouns("APEC秘書處設在哪裡？"):
+    for noun in specific_nouns("秘書處設在哪個城市？"):
         synonyms(noun, {})

@@ -63,5 +63,19 @@ class AnswerPolicy:
     max_question_chars: int = 2000  # longer questions are cut, and the answer says so
 
 
+@dataclass(frozen=True)
+class RuleSettings:
+    """Numbers of the hand rules that feed the learned decision as features, or that can be
+    put back in the decline stages (rag.decide.OPTIONAL; measured on and off there)."""
+
+    # jieba dictionary count above which a noun is everyday Chinese, not a specific one
+    # that the documents must mention (rag.grounding); bundled files
+    generic_frequency: int = 8000
+    # the optional "everyday" stage declines a question this much closer to an everyday
+    # phrase than to the best sentence; bundled off-topic file
+    everyday_margin: float = 0.045
+
+
 DEFAULT_POLICY = AnswerPolicy()
+DEFAULT_RULES = RuleSettings()
 DEFAULT_FUSION = FusionParams()
