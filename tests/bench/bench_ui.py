@@ -35,7 +35,7 @@ MARKER = re.compile(r"\[\d+\]")
 QUESTIONS: list[tuple[str, tuple[str, ...]]] = [
     ("APEC經濟領袖會議在哪裡舉行？", ("莫斯科康",)),
     ("灣區議程著重哪六大領域？", ("強化供應鏈韌性",)),
-    ("数字月讨论了哪些议题？", ("数字贸易", "數位貿易")),
+    ("数字月讨论了哪些议题？", ("数位贸易", "數位貿易")),  # quoted in the reader's characters
     ("APEC领袖会议在哪里举行？", ("莫斯科康",)),
     ("When is the leaders' meeting at the Moscone Center?", ("11月15日",)),
     ("Who is speaking at the CEO summit?", ("拜登", "Biden")),
