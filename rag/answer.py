@@ -243,35 +243,28 @@ def declined_answer(
     policy: AnswerPolicy,
     model: DecisionModel,
 ) -> Answer | None:
-    """The answer for a declined question (None when it was not declined)."""
+    """The answer for a declined question (None when it was not declined), with nearby
+    passages as possibly related when the best candidate came close to the threshold."""
     if verdict is None:
         return None
-    language: Language = query.language
     confidence = scored[0].probability if scored else 0.0
-    if verdict.kind == "greeting":
-        text = GREETING[language]
-    elif verdict.kind == "ask_whole":
-        text = ASK_WHOLE[language]
-    else:
-        related = []
-        if verdict.offer_related and confidence >= policy.related_share * model.threshold:
-            related = [h.passage for h in hits[: policy.related]]
-        return declined(language, related, confidence=confidence, stage=verdict.stage)
-    return Answer(
-        text=text,
-        citations=[],
-        abstained=True,
-        language=language,
-        confidence=confidence,
-        stage=verdict.stage,
-    )
+    related = []
+    if verdict.offer_related and confidence >= policy.related_share * model.threshold:
+        related = [h.passage for h in hits[: policy.related]]
+    messages = {"greeting": GREETING, "ask_whole": ASK_WHOLE}.get(verdict.kind, NOT_COVERED)
+    return declined(query.language, related, confidence, verdict.stage, messages)
 
 
 def declined(
-    language: Language, related: list[Passage], confidence: float | None = None, stage: str = ""
+    language: Language,
+    related: list[Passage],
+    confidence: float | None = None,
+    stage: str = "",
+    messages: dict[str, str] = NOT_COVERED,
 ) -> Answer:
-    """The answer that says the documents don't cover the question, offering ``related``."""
-    text = NOT_COVERED[language]
+    """The answer that declines in ``language`` (by default: the documents don't cover the
+    question), offering ``related``."""
+    text = messages[language]
     if related:
         text += " " + RELATED[language]
     return Answer(

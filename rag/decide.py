@@ -60,7 +60,9 @@ def greeting(c: Context) -> Decline | None:
 def names_nothing(c: Context) -> Decline | None:
     """"那什麼時候？" opening a conversation names nothing to look for."""
     if c.query.names_nothing and not c.query.follow_up:
-        return Decline("names_nothing", "it names nothing to look for", kind="ask_whole")
+        return Decline(
+            "names_nothing", "it names nothing to look for", kind="ask_whole", offer_related=False
+        )
     return None
 
 
