@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 from rag.features import FEATURES, candidates, is_heading, list_items, missing_specifics
 from rag.query import analyse
+from rag.settings import DEFAULT_FUSION
 
 
 def _candidates(retriever, question: str):  # type: ignore[no-untyped-def]
@@ -66,3 +69,46 @@ def test_question_level_features(small_retriever) -> None:  # type: ignore[no-un
     assert unknown[0].feature("missing") == 1 and known[0].feature("missing") == 0
     assert known[0].feature("english") == 1
     assert missing_specifics("What did ABAC say in 1986?", small_retriever) == ["1986", "ABAC"]
+
+
+def test_rank_length_and_passage_features(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "領袖會議在哪裡舉行？")
+    for c in found:
+        assert c.feature("rank") == 1.0 / (1 + c.hit)
+        offset = DEFAULT_FUSION.cross_lingual_offset if c.feature("cross") else 0.0
+        assert abs(c.feature("passage_cos") - hits[c.hit].dense - offset) < 1e-9
+        text = _text(hits, c).strip()
+        assert abs(c.feature("length") - math.log1p(len(text)) / 5) < 1e-9
+    assert {c.feature("rank") for c in found} >= {1.0, 0.5}
+
+
+def test_cross_marks_sentences_in_the_other_language(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "Where does green tea grow best?")
+    for c in found:
+        assert c.feature("cross") == float(hits[c.hit].chinese)
+    assert any(c.feature("cross") == 1 for c in found)
+    assert any(c.feature("cross") == 0 for c in found)
+
+
+def test_everyday_gap_is_the_everyday_phrase_against_the_best_sentence(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    query, _, found = _candidates(small_retriever, "Where does green tea grow best?")
+    best = max(c.feature("cos") for c in found)
+    everyday = small_retriever.everyday_similarity(query.search_text)
+    assert all(abs(c.feature("everyday_gap") - (everyday - best)) < 1e-9 for c in found)
+
+
+def test_ungrounded_counts_chinese_nouns_the_documents_never_mention(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import rag
+    from tests.conftest import FakeEmbedder, write_seeds
+
+    seeds = write_seeds(
+        tmp_path / "seeds", {"a.md": "領袖會議將在舊金山舉行，總統將出席並發表演說。\n"}
+    )
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = rag.Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
+    _, _, known = _candidates(retriever, "領袖會議在哪裡舉行？")
+    _, _, unknown = _candidates(retriever, "秘書處在哪裡？")
+    assert known[0].feature("ungrounded") == 0
+    assert unknown[0].feature("ungrounded") == 1
+    _, _, english = _candidates(retriever, "Where is the secretariat?")
+    assert english[0].feature("ungrounded") == 0  # checked for Chinese questions only
