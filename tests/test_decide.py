@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from rag.decide import STAGES, Context, Scored, decide, greeting, learned, names_nothing
+from rag.decide import (
+    STAGES,
+    Context,
+    Scored,
+    decide,
+    greeting,
+    kind_nowhere,
+    learned,
+    names_nothing,
+)
 from rag.features import FEATURES, Candidate
 from rag.query import analyse
 
@@ -44,3 +53,21 @@ def test_the_first_stage_that_declines_decides(small_retriever) -> None:  # type
     assert verdict is not None and verdict.stage == "learned"
     assert decide(_context(small_retriever, "Where does tea grow?", 0.9)) is None
     assert [s.__name__ for s in STAGES][:3] == ["greeting", "names_nothing", "learned"]
+
+
+def _with(kind_held: float, p: float) -> Scored:
+    values = tuple(kind_held if f == "kind_held" else 0.0 for f in FEATURES)
+    return Scored(Candidate(0, 0, (0, 1), (), values), p)
+
+
+def test_a_number_asked_for_that_no_likely_sentence_holds_is_declined(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    query = analyse("When does the harvest begin?", [], small_retriever)
+    assert query.kind == "date"
+
+    def verdict(*scored: Scored):  # type: ignore[no-untyped-def]
+        return kind_nowhere(Context(query, [], list(scored), threshold=0.4, best=0.9))
+
+    assert verdict(_with(0, 0.9), _with(1, 0.3)) is not None  # the date is in an unlikely one
+    assert verdict(_with(0, 0.9), _with(1, 0.5)) is None
+    where = analyse("Where does tea grow?", [], small_retriever)  # a place: not checked
+    assert kind_nowhere(Context(where, [], [_with(0, 0.9)], threshold=0.4, best=0.9)) is None
