@@ -69,6 +69,8 @@ class DecisionModel:
         fix = "retrain it with `rag train` (needs the public training data) or reinstall rag"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, this version reads {FORMAT}")
             model = cls(
                 features=tuple(data["features"]),
                 weights=np.array(data["weights"], dtype=np.float64),

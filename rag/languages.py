@@ -1,7 +1,7 @@
 """What the assistant knows of each language's questions, in one place.
 
 Words and patterns that frame a question (not what it is about): how a follow-up points
-back, how a list is asked for, which words only ask. Chinese patterns match both
+back, which words only ask, a greeting. Chinese patterns match both
 scripts; English ones are case-insensitive.
 """
 
@@ -16,7 +16,6 @@ _ZH_POINTS_BACK = (
     r"|這些|这些|那些|上述|其中|藉此|借此|為此|为此|對此|对此)"
     r"|呢[？?]?$"
 )
-_ZH_LIST = r"哪些|哪幾|哪几|列出|列舉|列举|有哪|分別|分别"
 _ZH_QUESTION_WORDS = "时候 谁 多久 一天 哪天 几号 几月 几年 多少"
 
 # -- English
@@ -24,14 +23,10 @@ _EN_POINTS_BACK = (
     r"\b(?:it|its|they|them|their|there|that|those|these|he|she|his|her)\b"
     r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})"
 )
-_EN_LIST = r"\bwhich\b|\bwhat are\b|\blist\b|\bname the\b"
 _EN_QUESTION_WORDS = "many much long often date time day"
 
 FOLLOW_UP = re.compile(f"{_ZH_POINTS_BACK}|{_EN_POINTS_BACK}", re.I)
 """A question that points back to the conversation ("那什麼時候？", "Who will speak there?")."""
-
-LIST_QUESTION = re.compile(f"{_ZH_LIST}|{_EN_LIST}", re.I)
-"""A question asking for several things."""
 
 QUESTION_WORDS = frozenset(f"{_ZH_QUESTION_WORDS} {_EN_QUESTION_WORDS}".split())
 """What is left of a question such as "那是誰？" or "How many?" once stop words are out:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer_types import AnswerKind, asked_kind
 from rag.language import Language, detect_language
-from rag.languages import FOLLOW_UP, LIST_QUESTION, QUESTION_WORDS
+from rag.languages import FOLLOW_UP, QUESTION_WORDS
 from rag.lexical import is_han, tag, tokenize
 from rag.retriever import Hit, Retriever, is_about_the_document
 from rag.settings import DEFAULT_POLICY, AnswerPolicy
@@ -41,7 +41,6 @@ class Query:
     # languages); empty when the documents are all in the question's language
     word_translations: dict[str, tuple[str, ...]]
     about_document: bool  # asks about the document itself ("who wrote this?")
-    wants_list: bool  # asks for several things ("哪些", "which")
     names_nothing: bool  # holds only question words ("When is it?")
     cut: int = 0  # characters cut from a question longer than the policy allows
 
@@ -88,7 +87,6 @@ def analyse(
         translated=tuple(retriever.translated_terms(search_text)),
         word_translations=word_translations,
         about_document=is_about_the_document(search_text),
-        wants_list=bool(LIST_QUESTION.search(text)),
         names_nothing=not [t for t in terms if t not in QUESTION_WORDS],
         cut=cut,
     )

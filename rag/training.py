@@ -228,24 +228,29 @@ def outcomes(model: DecisionModel, chosen: Sequence[Sample]) -> list[tuple[bool,
 MAX_WRONGLY_DECLINED = 0.02
 
 
+def _rates(results: Sequence[tuple[bool, float, bool]], threshold: float) -> dict[str, float]:
+    """At ``threshold``: answerable questions answered right and wrongly declined, and
+    unanswerable ones declined, each as a share."""
+    answerable = [r for r in results if r[0]]
+    unanswerable = [r for r in results if not r[0]]
+    n, m = max(1, len(answerable)), max(1, len(unanswerable))
+    return {
+        "answered_right": float(sum(p >= threshold and ok for _, p, ok in answerable) / n),
+        "wrongly_declined": float(sum(p < threshold for _, p, _ in answerable) / n),
+        "unanswerable_declined": float(sum(p < threshold for _, p, _ in unanswerable) / m),
+    }
+
+
 def choose_threshold(results: Sequence[tuple[bool, float, bool]]) -> tuple[float, dict[str, float]]:
     """The threshold that maximises (answerable questions answered right) + (unanswerable
     ones declined), each as a share, on held-apart questions, among those that decline at
     most ``MAX_WRONGLY_DECLINED`` of the answerable ones."""
-    answerable = [r for r in results if r[0]]
-    unanswerable = [r for r in results if not r[0]]
     best: tuple[float, float, dict[str, float]] = (-1.0, 0.02, {})
     for t in np.arange(0.02, 0.98, 0.01):
-        right = sum(p >= t and ok for _, p, ok in answerable) / max(1, len(answerable))
-        refused = sum(p < t for _, p, _ in answerable) / max(1, len(answerable))
-        declined = sum(p < t for _, p, _ in unanswerable) / max(1, len(unanswerable))
-        if refused <= MAX_WRONGLY_DECLINED and right + declined > best[0]:
-            metrics = {
-                "answered_right": round(float(right), 3),
-                "wrongly_declined": round(float(refused), 3),
-                "unanswerable_declined": round(float(declined), 3),
-            }
-            best = (right + declined, round(float(t), 2), metrics)
+        rates = _rates(results, float(t))
+        score = rates["answered_right"] + rates["unanswerable_declined"]
+        if rates["wrongly_declined"] <= MAX_WRONGLY_DECLINED and score > best[0]:
+            best = (score, round(float(t), 2), {k: round(v, 3) for k, v in rates.items()})
     return best[1], best[2]
 
 
@@ -304,16 +309,11 @@ def fit_model(
 def choose_metrics(
     model: DecisionModel, chosen: Sequence[Sample], threshold: float
 ) -> dict[str, float]:
+    """Answered right and unanswerable declined at ``threshold``, and how many questions."""
     results = outcomes(model, chosen)
-    answerable = [r for r in results if r[0]]
-    unanswerable = [r for r in results if not r[0]]
+    rates = _rates(results, threshold)
     return {
-        "answered_right": round(
-            sum(p >= threshold and ok for _, p, ok in answerable) / max(1, len(answerable)), 3
-        ),
-        "unanswerable_declined": round(
-            sum(p < threshold for _, p, _ in unanswerable) / max(1, len(unanswerable)), 3
-        ),
+        "answered_right": round(rates["answered_right"], 3),
+        "unanswerable_declined": round(rates["unanswerable_declined"], 3),
         "questions": len(results),
     }
-
