@@ -142,13 +142,17 @@ def retrieval_query(question: str, history: History) -> str:
 
 def new_topic(question: str, language: Language, retriever: Retriever) -> bool:
     """Does ``question`` name something the documents never mention, as written or through
-    the glossary: an English word ("Tell me a joke."), a Chinese noun ("講個笑話")?"""
+    the glossary: an English word ("Tell me a joke."), a Chinese noun ("講個笑話"), or
+    nothing they mention at all ("今天天氣如何？")?"""
     text = retriever.searchable_text
+
+    def unknown(word: str) -> bool:
+        found = re.search(rf"(?<![a-z0-9]){re.escape(word)}", text)
+        return not found and not retriever.translated_terms(word)
+
+    words = [t for t in tokenize(question) if t not in QUESTION_WORDS]
     if language != "en":
         named = [w for w, flag in tag(question) if flag.startswith("n")]
     else:
-        named = [t for t in tokenize(question) if not is_han(t) and t not in QUESTION_WORDS]
-    return any(
-        not re.search(rf"(?<![a-z0-9]){re.escape(w)}", text) and not retriever.translated_terms(w)
-        for w in named
-    )
+        named = [t for t in words if not is_han(t)]
+    return any(map(unknown, named)) or (bool(words) and all(map(unknown, words)))

@@ -80,6 +80,9 @@ class _Pool:
     own_words: list[tuple[int, float]]  # BM25 vote of the query's words
     other_words: list[tuple[int, float]]  # BM25 vote of its translated words
     fused: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the question's own vector when the search used a blend (see _search_vector): the
+    # cosines handed on with each hit are this vector's, as the answerer was fitted on
+    plain: np.ndarray | None = None
 
 
 class Retriever:
@@ -193,7 +196,8 @@ class Retriever:
         with their dense scores."""
         f = self.fusion
         depth = min(len(self.data.chunks), max(f.candidates, k))
-        qvec = self._query_vector(query)[None, :]
+        plain = self._query_vector(query)
+        qvec = self._search_vector(query, chinese, translated)[None, :]
         _, passage_ids = self._passages.search(qvec, depth)
         sentence_depth = min(len(self._owner), depth * f.sentence_depth)
         _, sentence_ids = self._sentences.search(qvec, sentence_depth)
@@ -217,6 +221,7 @@ class Retriever:
             best_sentence=np.array([s.max() if len(s) else -1.0 for s in sentence_cos]),
             own_words=own_words,
             other_words=other_words,
+            plain=None if qvec[0] is plain else plain,
         )
 
     def _fuse(self, pool: _Pool) -> None:
@@ -262,14 +267,17 @@ class Retriever:
         for j in np.argsort(-pool.fused, kind="stable")[:k]:
             i = int(pool.ids[j])
             chunk = self.data.chunks[i]
-            scores = pool.sentence_cos[j]
+            scores, dense = pool.sentence_cos[j], float(pool.passage_cos[j])
+            if pool.plain is not None:
+                scores = self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ pool.plain
+                dense = float(self.data.vectors[i] @ pool.plain)
             hits.append(
                 Hit(
                     passage=to_passage(chunk, float(pool.fused[j])),
                     chunk=chunk,
                     index=i,
-                    dense=float(pool.passage_cos[j]),
-                    sentence=float(pool.best_sentence[j]),
+                    dense=dense,
+                    sentence=float(scores.max()) if len(scores) else -1.0,
                     best_sentence=int(scores.argmax()) if len(scores) else -1,
                     sentence_scores=tuple(float(x) for x in scores),
                     lexical=lexical_score.get(i, 0.0),
@@ -277,6 +285,17 @@ class Retriever:
                 )
             )
         return hits
+
+    def _search_vector(self, query: str, chinese: bool, translated: Sequence[str]) -> np.ndarray:
+        """The query's vector; over passages in the other language, blended with the vector
+        of its translated words (e5's cosines across languages alone rank poorly)."""
+        vector = self._query_vector(query)
+        share = self.fusion.translated_query_share
+        if not translated or share <= 0 or (self._chinese == chinese).all():
+            return vector
+        words = " ".join(dict.fromkeys(translated))
+        blend = (1 - share) * vector + share * self._query_vector(words)
+        return blend / np.linalg.norm(blend)
 
     def _query_vector(self, query: str) -> np.ndarray:
         return self._embedded(query.strip()[:MAX_QUERY_CHARS])

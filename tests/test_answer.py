@@ -197,10 +197,19 @@ def test_a_follow_up_is_covered_when_its_conversation_is(assistant) -> None:
 
 def test_an_off_topic_question_after_a_real_one_is_still_declined(assistant) -> None:
     history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": "…"}]
-    for question in ("Tell me a joke.", "講個笑話", "How tall is Everest?"):
+    for question in ("Tell me a joke.", "講個笑話", "How tall is Everest?", "今天天氣如何？"):
         answer = assistant.ask(question, history=history)
         assert answer.abstained, (question, answer.text)
     assert not assistant.ask("And the date?", history=history).abstained
+
+
+def test_a_question_holding_no_word_of_the_documents_is_declined_with_nothing_related(
+    assistant,
+) -> None:
+    for question in ("<script>alert(1)</script>", "今天天氣如何？", "今天天气如何？"):
+        answer = assistant.ask(question, history=[])
+        assert answer.abstained and answer.citations == [], (question, answer.text)
+        assert answer.related == [], question
 
 
 def test_the_sentence_holding_the_date_asked_for_comes_first(assistant) -> None:

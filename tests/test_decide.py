@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.decide import (
     STAGES,
     Context,
@@ -9,6 +11,7 @@ from rag.decide import (
     decide,
     greeting,
     kind_nowhere,
+    knows_nothing,
     learned,
     names_nothing,
 )
@@ -16,8 +19,9 @@ from rag.features import FEATURES, Candidate
 from rag.query import analyse
 
 
-def _scored(p: float) -> list[Scored]:
-    return [Scored(Candidate(0, 0, (0, 1), (), tuple(0.0 for _ in FEATURES)), p)]
+def _scored(p: float) -> list[Scored]:  # a sentence of documents that know the question's words
+    values = tuple(1.0 if f == "coverage" else 0.0 for f in FEATURES)
+    return [Scored(Candidate(0, 0, (0, 1), (), values), p)]
 
 
 def _context(retriever, question: str, p: float, history=()) -> Context:  # type: ignore[no-untyped-def]
@@ -52,7 +56,12 @@ def test_the_first_stage_that_declines_decides(small_retriever) -> None:  # type
     verdict = decide(_context(small_retriever, "Where does tea grow?", 0.0))
     assert verdict is not None and verdict.stage == "learned"
     assert decide(_context(small_retriever, "Where does tea grow?", 0.9)) is None
-    assert [s.__name__ for s in STAGES][:3] == ["greeting", "names_nothing", "learned"]
+    assert [s.__name__ for s in STAGES][:4] == [
+        "greeting",
+        "names_nothing",
+        "knows_nothing",
+        "learned",
+    ]
 
 
 def _with(kind_held: float, p: float) -> Scored:
@@ -71,3 +80,17 @@ def test_a_number_asked_for_that_no_likely_sentence_holds_is_declined(small_retr
     assert verdict(_with(0, 0.9), _with(1, 0.5)) is None
     where = analyse("Where does tea grow?", [], small_retriever)  # a place: not checked
     assert kind_nowhere(Context(where, [], [_with(0, 0.9)], threshold=0.4, best=0.9)) is None
+
+
+def _covering(coverage: float, p: float) -> Scored:
+    values = tuple(coverage if f == "coverage" else 0.0 for f in FEATURES)
+    return Scored(Candidate(0, 0, (0, 1), (), values), p)
+
+
+def test_a_question_holding_no_word_of_the_documents_is_declined(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    context = _context(small_retriever, "<script>alert(1)</script>", 0.9)
+    verdict = knows_nothing(replace(context, scored=[_covering(0.0, 0.9)]))
+    assert verdict is not None and not verdict.offer_related
+    assert knows_nothing(replace(context, scored=[_covering(0.5, 0.9)])) is None
+    about = _context(small_retriever, "Who wrote this?", 0.9)  # answered from its byline
+    assert knows_nothing(replace(about, scored=[_covering(0.0, 0.9)])) is None

@@ -35,6 +35,12 @@ def test_a_long_question_is_cut_and_says_by_how_much(small_retriever) -> None:  
     assert len(q.text) == 20 and q.cut == 10
 
 
+def test_a_short_question_naming_nothing_known_is_a_new_topic(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    assert not analyse("今天天氣如何？", HISTORY, small_retriever).follow_up  # nothing known
+    assert not analyse("講個笑話", HISTORY, small_retriever).follow_up  # a noun unknown
+    assert analyse("那什麼時候？", HISTORY, small_retriever).follow_up  # only asks
+
+
 def test_names_nothing_and_empty(small_retriever) -> None:  # type: ignore[no-untyped-def]
     assert analyse("那什麼時候？", [], small_retriever).names_nothing
     assert analyse("When is it?", [], small_retriever).names_nothing

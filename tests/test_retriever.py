@@ -274,3 +274,19 @@ def test_vectors_are_kept_once_where_faiss_keeps_them(real: tuple[Path, Retrieve
     assert hits[0].dense == pytest.approx(
         float(on_disk.vectors[hits[0].index] @ retriever._query_vector("糧食安全部長會議"))
     )
+
+
+def test_across_languages_the_search_blends_in_the_translated_words(
+    real: tuple[Path, Retriever],
+) -> None:
+    _, retriever = real
+    question = "Where was SOM3 held?"
+    translated = retriever.translated_terms(question)
+    assert translated  # held -> 舉行, …
+    plain = retriever._query_vector(question)
+    blended = retriever._search_vector(question, False, translated)
+    assert float(blended @ plain) < 0.999  # the search moved toward the documents' words
+    np.testing.assert_array_equal(retriever._search_vector(question, True, translated), plain)
+    hits = retriever.search_hits(question, k=3, chinese=False, translated=translated)
+    for h in hits:  # the cosines handed on are the question's own, as the answerer expects
+        assert h.dense == pytest.approx(float(retriever.data.vectors[h.index] @ plain))
