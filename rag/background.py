@@ -48,6 +48,16 @@ def vectors(embedder: Embedder) -> np.ndarray:
     return embedder.embed_passages(list(phrases()))
 
 
+@functools.cache
+def _vectors_of(embedder: Embedder) -> np.ndarray:
+    return vectors(embedder)
+
+
+def closest(embedder: Embedder, vector: np.ndarray) -> float:
+    """Cosine of a question's ``vector`` (by ``embedder``) with its closest everyday phrase."""
+    return float((_vectors_of(embedder) @ vector).max())
+
+
 def save_shipped(embedder: Embedder) -> Path:
     """Embed the phrases with ``embedder`` and write the file that ships with the package
     (run after editing background.tsv: ``python -c "import rag.background as b,

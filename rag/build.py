@@ -25,6 +25,7 @@ from rag.documents import SOURCE_SUFFIXES, Document, load_documents
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import is_chinese, script_of
 from rag.lexical import tokenize
+from rag.settings import DEFAULT_CHUNKING
 from rag.store import (
     FORMAT_VERSION,
     REUSABLE_FORMATS,
@@ -106,9 +107,9 @@ def build_index(
     *,
     embedder: Embedder | str | None = None,
     full: bool = False,
-    target_tokens: int = config.TARGET_TOKENS,
-    max_tokens: int = config.MAX_TOKENS,
-    max_chars: int = config.MAX_CHARS,
+    target_tokens: int = DEFAULT_CHUNKING.target_tokens,
+    max_tokens: int = DEFAULT_CHUNKING.max_tokens,
+    max_chars: int = DEFAULT_CHUNKING.max_chars,
     progress: Progress | None = None,
 ) -> BuildReport:
     """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
@@ -116,7 +117,7 @@ def build_index(
     docs = load_documents(seeds)  # errors about the seeds come before any work
     skipped = _skipped(seeds)
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
-    chunking = {**chunk_args, "encoding": config.TOKEN_ENCODING}
+    chunking = {**chunk_args, "encoding": DEFAULT_CHUNKING.encoding}
     with build_lock(index):
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused

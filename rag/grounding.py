@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import logging
 
+from rag.languages import ANSWER_KIND_NOUNS
 from rag.lexical import everyday_frequency, is_han, stop_word, tag
 from rag.settings import DEFAULT_RULES
 from rag.translation import Glossary, synonyms
 
 logger = logging.getLogger(__name__)
 
-ANSWER_KINDS = frozenset(  # nouns that name the kind of answer asked for, not a topic
-    "名字 名称 原因 理由 时间 日期 地点 地方 事情 内容 目的 结果 人数 数量 情况 细节".split()
-)
 
 
 def specific_nouns(question: str) -> list[str]:
@@ -36,7 +34,7 @@ def specific_nouns(question: str) -> list[str]:
     for word, flag in tag(question):
         if not (flag.startswith("n") and len(word) >= 2 and is_han(word)):
             continue
-        if stop_word(word) or word in ANSWER_KINDS:
+        if stop_word(word) or word in ANSWER_KIND_NOUNS:
             continue
         if everyday_frequency(word) >= DEFAULT_RULES.generic_frequency:
             continue

@@ -6,9 +6,10 @@ import functools
 import re
 from typing import Any, Literal
 
+from rag.languages import CHINESE_FRAME, ENGLISH_FRAME_WORDS, HAN
+
 Language = Literal["zh-Hant", "zh-Hans", "en"]
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
@@ -46,16 +47,8 @@ def to_script(text: str, script: str) -> str:
 
 def is_chinese(text: str) -> bool:
     """Is ``text`` Chinese: Han characters, at least a third as many as Latin letters?"""
-    han = len(_HAN.findall(text))
+    han = len(HAN.findall(text))
     return han > 0 and han * 3 >= len(_LATIN.findall(text))
-
-
-# the words that frame a question in either language, whatever names it holds
-_ENGLISH_FRAME = frozenset(
-    "what who whom whose where when why how which is are was were do does did will would "
-    "can could should the a an of in on at to for about".split()
-)
-_CHINESE_FRAME = re.compile(r"什麼|什么|哪|誰|谁|嗎|吗|呢|幾|几|多少|如何|怎麼|怎么|是|的|在|有|了")
 
 
 def detect_language(text: str) -> Language:
@@ -66,8 +59,8 @@ def detect_language(text: str) -> Language:
     :func:`is_chinese` says so. The Chinese script is the one the text changes least
     under conversion to.
     """
-    english = sum(w.lower() in _ENGLISH_FRAME for w in re.findall(r"[A-Za-z]+", text))
-    chinese = len(_CHINESE_FRAME.findall(text))
+    english = sum(w.lower() in ENGLISH_FRAME_WORDS for w in re.findall(r"[A-Za-z]+", text))
+    chinese = len(CHINESE_FRAME.findall(text))
     if english != chinese:
         return "en" if english > chinese else _chinese_script(text)
     return _chinese_script(text) if is_chinese(text) else "en"
@@ -84,7 +77,7 @@ def script_of(texts: list[str]) -> str:
     votes = {"zh-Hant": 0, "zh-Hans": 0}
     for text in texts:
         if is_chinese(text):
-            votes[_chinese_script(text)] += len(_HAN.findall(text))
+            votes[_chinese_script(text)] += len(HAN.findall(text))
     if not any(votes.values()):
         return ""
     return max(votes, key=lambda k: votes[k])

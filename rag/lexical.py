@@ -22,20 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.language import to_simplified
+from rag.languages import HAN, STOP_WORDS
 
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_STOP = frozenset(
-    "the a an of to in on at for and or is are was were be been by with from as that "
-    "this what which who whom when where why how do does did will would can could "
-    "about into it its their there than then any all some more most such also "
-    "的 了 和 与 及 在 是 于 将 也 为 之 等 并 而 或 就 都 以 对 吗 呢 吧 啊 么 "
-    "什么 哪里 哪些 哪个 如何 怎么 怎样 为什么 请问 是否 有 个 这 那 其".split()
-)
-
-
 @functools.cache
 def _jieba():  # type: ignore[no-untyped-def]
     import jieba
@@ -55,15 +46,15 @@ def tokenize(text: str) -> list[str]:
     terms: list[str] = []
     for match in _TOKEN.finditer(normalise(text)):
         piece = match.group()
-        if _HAN.match(piece):
+        if HAN.match(piece):
             for word in _jieba().cut_for_search(piece):
-                if word in _STOP:
+                if word in STOP_WORDS:
                     continue
                 terms.append(word)
                 if len(word) > 2:
                     bigrams = (word[i : i + 2] for i in range(len(word) - 1))
-                    terms.extend(b for b in bigrams if b not in _STOP)
-        elif piece not in _STOP:
+                    terms.extend(b for b in bigrams if b not in STOP_WORDS)
+        elif piece not in STOP_WORDS:
             terms.append(piece)
     return terms
 
@@ -84,12 +75,12 @@ def everyday_frequency(word: str) -> int:
 
 def stop_word(word: str) -> bool:
     """Is ``word`` (normalised) too common to search for?"""
-    return word in _STOP
+    return word in STOP_WORDS
 
 
 def is_han(word: str) -> bool:
     """Is ``word`` written in Chinese characters?"""
-    return bool(_HAN.match(word))
+    return bool(HAN.match(word))
 
 
 @dataclass(frozen=True)

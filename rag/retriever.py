@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from rag import background, config
+from rag import config
 from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
+from rag.languages import ABOUT_THE_DOCUMENT
 from rag.lexical import BM25, normalise, tokenize
 from rag.settings import DEFAULT_FUSION, FusionParams
 from rag.store import IndexData, IndexStoreError, flat_index, load_index, vectors_of
@@ -42,15 +42,6 @@ logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000  # longer queries are cut (the embedder also cuts to its window)
 
-_ABOUT_THE_DOCUMENT = re.compile(
-    r"\b(?:what(?:'s| is| are)|summari[sz]e)\b.{0,20}"
-    r"\b(?:this|the)\s+(?:article|document|text|report|piece|paper)"
-    r"|\b(?:who\s+(?:wrote|is\s+the\s+author|authored)|author)\b"
-    r"|作者|誰寫|谁写|撰寫|撰写|標題|标题"
-    r"|(?:這|这|本)(?:篇|份)(?:文章|報告|报告|文件)?.{0,6}(?:談|谈|講|讲|說|说|關於|关于|主題|主题|內容|内容|重點|重点)"
-    r"|(?:文章|本文)(?:的)?(?:主要|主題|主题|大意|重點|重点|在談|在谈|在講|在讲)",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -85,11 +76,52 @@ class _Pool:
     plain: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Rerank:
+    """What a rerank stage knows of the search."""
+
+    query: str
+    about_document: bool  # asks about the document itself ("who wrote this?")
+    kind: AnswerKind | None  # the kind of answer to prefer (a date for "when"), if any
+
+
+def captions_down(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
+    """An image caption ranks below body text that scores as well."""
+    chunks = retriever.data.chunks
+    captions = np.array([chunks[i].kind == "caption" for i in pool.ids])
+    pool.fused = np.where(captions, pool.fused * retriever.fusion.caption_weight, pool.fused)
+
+
+def openings_up(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
+    """A question about the document itself goes to each document's opening passage."""
+    if search.about_document:
+        pool.fused[np.isin(pool.ids, retriever.openings)] += pool.fused.max()
+
+
+def kind_up(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
+    """Among the best, a passage holding the kind of answer asked for ranks up."""
+    if search.kind is None:
+        return
+    f = retriever.fusion
+    for j in np.argsort(-pool.fused, kind="stable")[: f.bonus_depth]:
+        if retriever.holds(int(pool.ids[j]), search.kind):
+            pool.fused[j] += f.kind_bonus
+
+
+Reranker = Callable[["Retriever", _Pool, Rerank], None]
+RERANKERS: tuple[Reranker, ...] = (captions_down, openings_up, kind_up)
+"""The rerank stages after fusion, in order; a retriever takes its own list."""
+
+
 class Retriever:
     """Search an index built by :func:`rag.build_index`."""
 
     def __init__(
-        self, data: IndexData, embedder: Embedder, fusion: FusionParams = DEFAULT_FUSION
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        fusion: FusionParams = DEFAULT_FUSION,
+        rerankers: Sequence[Reranker] = RERANKERS,
     ) -> None:
         if embedder.name != data.manifest.embedder or embedder.dim != data.manifest.dim:
             raise IndexStoreError(
@@ -100,6 +132,7 @@ class Retriever:
             )
         self.embedder = embedder
         self.fusion = fusion
+        self.rerankers = tuple(rerankers)
         self.version = data.version
         self._passages = flat_index(data.vectors, data.manifest.dim)
         self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
@@ -114,11 +147,11 @@ class Retriever:
         first: dict[str, int] = {}
         for i, chunk in enumerate(data.chunks):
             first.setdefault(chunk.source, i)
-        self._openings = sorted(first.values())  # each document's opening passage
+        self.openings = sorted(first.values())  # each document's opening passage
         # the last questions' vectors: answering a question embeds it once, not per use
         self._embedded = functools.lru_cache(maxsize=256)(self._embed_query)
         # whether a passage holds a kind of answer (tagging place names takes milliseconds)
-        self._holds = functools.lru_cache(maxsize=8192)(self._passage_holds)
+        self.holds = functools.lru_cache(maxsize=8192)(self._passage_holds)
 
     @classmethod
     def load(
@@ -186,7 +219,9 @@ class Retriever:
         # the stages, in order: gather candidates → dense scores → fuse → rerank → hits
         pool = self._gather(query, k, chinese, translated, about_document)
         self._fuse(pool)
-        self._rerank(pool, query, about_document, prefer_answer_kind)
+        kind = asked_kind(query) if prefer_answer_kind else None
+        for stage in self.rerankers:
+            stage(self, pool, Rerank(query, about_document, kind))
         return self._hits(pool, k)
 
     def _gather(
@@ -196,7 +231,7 @@ class Retriever:
         with their dense scores."""
         f = self.fusion
         depth = min(len(self.data.chunks), max(f.candidates, k))
-        plain = self._query_vector(query)
+        plain = self.query_vector(query)
         qvec = self._search_vector(query, chinese, translated)[None, :]
         _, passage_ids = self._passages.search(qvec, depth)
         sentence_depth = min(len(self._owner), depth * f.sentence_depth)
@@ -208,7 +243,7 @@ class Retriever:
         candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
         candidates |= {i for i, _ in own_words + other_words}
         if about_document:
-            candidates |= set(self._openings)
+            candidates |= set(self.openings)
         ids = np.array(sorted(candidates))
         sentence_cos = [
             self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ qvec[0] for i in ids
@@ -245,22 +280,6 @@ class Retriever:
             if lexical.max() > 0:
                 pool.fused += (1 - f.dense_share) * weight * lexical / lexical.max()
 
-    def _rerank(
-        self, pool: _Pool, query: str, about_document: bool, prefer_answer_kind: bool
-    ) -> None:
-        """Captions down; document openings up for questions about the document; among the
-        best, a passage holding the kind of answer asked for up."""
-        f, ids = self.fusion, pool.ids
-        captions = np.array([self.data.chunks[i].kind == "caption" for i in ids])
-        pool.fused = np.where(captions, pool.fused * f.caption_weight, pool.fused)
-        if about_document:
-            pool.fused[np.isin(ids, self._openings)] += pool.fused.max()
-        best = np.argsort(-pool.fused, kind="stable")[: f.bonus_depth]
-        if prefer_answer_kind and (kind := asked_kind(query)):  # a date for "when", …
-            for j in best:
-                if self._holds(int(ids[j]), kind):
-                    pool.fused[j] += f.kind_bonus
-
     def _hits(self, pool: _Pool, k: int) -> list[Hit]:
         lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage
         hits = []
@@ -289,15 +308,16 @@ class Retriever:
     def _search_vector(self, query: str, chinese: bool, translated: Sequence[str]) -> np.ndarray:
         """The query's vector; over passages in the other language, blended with the vector
         of its translated words (e5's cosines across languages alone rank poorly)."""
-        vector = self._query_vector(query)
+        vector = self.query_vector(query)
         share = self.fusion.translated_query_share
         if not translated or share <= 0 or (self._chinese == chinese).all():
             return vector
         words = " ".join(dict.fromkeys(translated))
-        blend = (1 - share) * vector + share * self._query_vector(words)
+        blend = (1 - share) * vector + share * self.query_vector(words)
         return blend / np.linalg.norm(blend)
 
-    def _query_vector(self, query: str) -> np.ndarray:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The vector of ``query`` (cached: answering a question embeds it once)."""
         return self._embedded(query.strip()[:MAX_QUERY_CHARS])
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -307,14 +327,6 @@ class Retriever:
 
     def _passage_holds(self, i: int, kind: AnswerKind) -> bool:
         return holds(self.data.chunks[i].text, kind)
-
-    @functools.cached_property
-    def _everyday(self) -> np.ndarray:
-        return background.vectors(self.embedder)
-
-    def everyday_similarity(self, query: str) -> float:
-        """Cosine of ``query`` with its closest everyday phrase (see rag.background)."""
-        return float((self._everyday @ self._query_vector(query)).max())
 
     def idf(self, term: str) -> float:
         """The BM25 inverse document frequency of a (normalised) term over the passages."""
@@ -346,7 +358,7 @@ class Retriever:
         A follow-up is searched together with the question before it; the sentences that
         answer it are the ones close to both the follow-up itself and the conversation.
         """
-        qvec = self._query_vector(question)
+        qvec = self.query_vector(question)
         out = []
         for hit in hits:
             rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]
@@ -367,7 +379,7 @@ class Retriever:
 
 def is_about_the_document(question: str) -> bool:
     """Does the question ask about the document itself (its topic, its author)?"""
-    return bool(_ABOUT_THE_DOCUMENT.search(question))
+    return bool(ABOUT_THE_DOCUMENT.search(question))
 
 
 def _unit(scores: np.ndarray) -> np.ndarray:

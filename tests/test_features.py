@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rag import background
 from rag.features import FEATURES, candidates, is_heading, list_items, missing_specifics
 from rag.query import analyse
 from rag.settings import DEFAULT_FUSION
@@ -93,7 +94,8 @@ def test_cross_marks_sentences_in_the_other_language(small_retriever) -> None:  
 def test_everyday_gap_is_the_everyday_phrase_against_the_best_sentence(small_retriever) -> None:  # type: ignore[no-untyped-def]
     query, _, found = _candidates(small_retriever, "Where does green tea grow best?")
     best = max(c.feature("cos") for c in found)
-    everyday = small_retriever.everyday_similarity(query.search_text)
+    vector = small_retriever.query_vector(query.search_text)
+    everyday = background.closest(small_retriever.embedder, vector)
     assert all(abs(c.feature("everyday_gap") - (everyday - best)) < 1e-9 for c in found)
 
 

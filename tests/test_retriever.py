@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import rag
+from rag import background
 from rag.documents import load_documents
 from rag.retriever import Retriever
 from rag.store import IndexStoreError, load_index
@@ -207,7 +208,7 @@ def test_a_question_is_embedded_once_for_search_and_everyday_check(tmp_path: Pat
     fake = FakeEmbedder()
     retriever = Retriever.load(tmp_path / "index", embedder=fake)
     retriever.search("供應鏈韌性的重點工作？", k=2)
-    near = retriever.everyday_similarity("供應鏈韌性的重點工作？")
+    near = background.closest(fake, retriever.query_vector("供應鏈韌性的重點工作？"))
     assert fake.queries_embedded == 1
     assert -1.0 <= near <= 1.0
 
@@ -272,7 +273,7 @@ def test_vectors_are_kept_once_where_faiss_keeps_them(real: tuple[Path, Retrieve
         np.testing.assert_array_equal(kept, read)
     hits = retriever.search_hits("糧食安全部長會議", k=1)
     assert hits[0].dense == pytest.approx(
-        float(on_disk.vectors[hits[0].index] @ retriever._query_vector("糧食安全部長會議"))
+        float(on_disk.vectors[hits[0].index] @ retriever.query_vector("糧食安全部長會議"))
     )
 
 
@@ -283,7 +284,7 @@ def test_across_languages_the_search_blends_in_the_translated_words(
     question = "Where was SOM3 held?"
     translated = retriever.translated_terms(question)
     assert translated  # held -> 舉行, …
-    plain = retriever._query_vector(question)
+    plain = retriever.query_vector(question)
     blended = retriever._search_vector(question, False, translated)
     assert float(blended @ plain) < 0.999  # the search moved toward the documents' words
     np.testing.assert_array_equal(retriever._search_vector(question, True, translated), plain)

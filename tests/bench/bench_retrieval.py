@@ -58,6 +58,7 @@ from rag.embeddings import Embedder, load_embedder
 from rag.language import detect_language, to_script
 from rag.lexical import tokenize
 from rag.retriever import Retriever
+from rag.settings import DEFAULT_CHUNKING
 from rag.store import IndexData, Manifest, SourceInfo, load_index, save_index
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -627,10 +628,10 @@ def synthetic_index(
         embedder=EMBEDDER,
         dim=dim,
         chunking={
-            "target_tokens": config.TARGET_TOKENS,
-            "max_tokens": config.MAX_TOKENS,
-            "max_chars": config.MAX_CHARS,
-            "encoding": config.TOKEN_ENCODING,
+            "target_tokens": DEFAULT_CHUNKING.target_tokens,
+            "max_tokens": DEFAULT_CHUNKING.max_tokens,
+            "max_chars": DEFAULT_CHUNKING.max_chars,
+            "encoding": DEFAULT_CHUNKING.encoding,
         },
         sources=sources,
         passages=n,

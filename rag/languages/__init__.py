@@ -1,0 +1,115 @@
+"""What the assistant knows of each language, in one place: one module a language
+(:mod:`rag.languages.zh`, :mod:`rag.languages.en`), compiled here into what the other
+modules use.
+
+Words and patterns that frame a question (not what it is about): stop words, how a
+follow-up points back, which words only ask, a greeting, a question about the document
+itself, how a question asks for a kind of answer and what a sentence holding one says.
+Chinese patterns match both scripts; English ones are case-insensitive unless a kind's
+pattern depends on capitals (a place, a byline).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, get_args
+
+from rag.languages import en, zh
+from rag.languages.en import stem
+
+__all__ = [
+    "ABOUT_THE_DOCUMENT",
+    "ACRONYM",
+    "ANSWER_KIND_NOUNS",
+    "ASKS",
+    "CHINESE_FRAME",
+    "ENGLISH_FRAME_WORDS",
+    "FOLLOW_UP",
+    "GREETING",
+    "HAN",
+    "HOLDS",
+    "KINDS",
+    "NUMBER",
+    "QUESTION_WORDS",
+    "STOP_WORDS",
+    "AnswerKind",
+    "stem",
+]
+
+HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+"""A Chinese (Han) character."""
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+ACRONYM = re.compile(r"\b[A-Z][A-Z\d]{1,9}\b")
+
+STOP_WORDS = zh.STOP_WORDS | en.STOP_WORDS
+"""Words too common to search for (normalised: Simplified, lower case)."""
+
+QUESTION_WORDS = zh.QUESTION_WORDS | en.QUESTION_WORDS
+"""What is left of a question such as "那是誰？" or "How many?" once stop words are out:
+words that ask, not words that name (normalised, Simplified)."""
+
+ANSWER_KIND_NOUNS = zh.ANSWER_KIND_NOUNS
+"""Chinese nouns that name the kind of answer asked for (名字, 原因), not a topic."""
+
+FOLLOW_UP = re.compile(f"{zh.POINTS_BACK}|{en.POINTS_BACK}", re.I)
+"""A question that points back to the conversation ("那什麼時候？", "Who will speak there?")."""
+
+GREETING = re.compile(rf"(?:{zh.GREETING}|{en.GREETING})[\s!！。.,，~～?？呀啊哦喔]*", re.I)
+"""A question that is only a greeting or thanks."""
+
+ABOUT_THE_DOCUMENT = re.compile(f"{en.ABOUT_THE_DOCUMENT}|{zh.ABOUT_THE_DOCUMENT}", re.I)
+"""A question about the document itself: who wrote it, what it is about."""
+
+CHINESE_FRAME = re.compile(zh.FRAME)
+ENGLISH_FRAME_WORDS = en.FRAME_WORDS
+"""Words that frame a question in either language, whatever names it holds."""
+
+AnswerKind = Literal[
+    "author",
+    "chair",
+    "money",
+    "people",
+    "year",
+    "date",
+    "share",
+    "count",
+    "place",
+    "statement",
+    "outcome",
+    "items",
+]
+"""The kinds of answer a question can ask for (rag.answer_types), in the order tried."""
+KINDS: tuple[AnswerKind, ...] = get_args(AnswerKind)
+
+# what a sentence holding a kind says, whatever its language: a number as digits
+_DIGITS: dict[str, str] = {
+    "money": r"[$＄]\s*\d",
+    "year": r"\b\d{3,4}\b",
+    "share": r"\d+(?:\.\d+)?\s*[%％]",
+    # not a share, a year ("2023 APEC…") or in a name ("SOM3", "COVID-19")
+    "count": r"(?<![A-Za-z\d.])(?<![A-Za-z]-)(?!(?:19|20)\d\d(?![\d.]))\d+(?:\.\d+)?"
+    r"(?!\s*[年月日號号\d/.,%％])",
+}
+# kinds whose sentence patterns depend on letter case ("in Seattle", "By Wang")
+_CASED = frozenset({"author", "year", "share", "place"})
+
+
+def _joined(*parts: str | None) -> str:
+    return "|".join(f"(?:{p})" for p in parts if p)
+
+
+ASKS: dict[AnswerKind, re.Pattern[str]] = {
+    kind: re.compile(_joined(zh.ASKS[kind], en.ASKS[kind]), re.I) for kind in KINDS
+}
+"""How a question asks for each kind of answer, in the order kinds are tried."""
+
+HOLDS: dict[AnswerKind, re.Pattern[str]] = {
+    kind: re.compile(
+        _joined(zh.HOLDS[kind], en.HOLDS[kind], _DIGITS.get(kind)),
+        0 if kind in _CASED else re.I,
+    )
+    for kind in KINDS
+    if kind in zh.HOLDS
+}
+"""What a sentence holding each kind of answer says (not "items": a list is counted)."""

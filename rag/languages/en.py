@@ -1,0 +1,115 @@
+"""What the assistant knows of English: the words and patterns of its questions and of
+the sentences that answer them, and how its words lose their endings.
+
+Patterns are regular-expression sources; :mod:`rag.languages` compiles them together
+with the Chinese ones (case-insensitive where the kind's pattern always was). Word lists
+are in lower case, the form text takes once normalised for search.
+"""
+
+from __future__ import annotations
+
+# words too common to search for
+STOP_WORDS = frozenset(
+    "the a an of to in on at for and or is are was were be been by with from as that "
+    "this what which who whom when where why how do does did will would can could "
+    "about into it its their there than then any all some more most such also".split()
+)
+
+# what is left of a question such as "How many?" once stop words are out: words that ask
+QUESTION_WORDS = frozenset("many much long often date time day".split())
+
+# a question that points back to the conversation ("Who will speak there?", "And when?")
+POINTS_BACK = (
+    r"\b(?:it|its|they|them|their|there|that|those|these|he|she|his|her)\b"
+    r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})"
+)
+
+# words that frame a question whatever it names (for telling its language)
+FRAME_WORDS = frozenset(
+    "what who whom whose where when why how which is are was were do does did will would "
+    "can could should the a an of in on at to for about".split()
+)
+
+GREETING = r"hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you"
+
+# a question about the document itself: its author, title or topic
+ABOUT_THE_DOCUMENT = (
+    r"\b(?:what(?:'s| is| are)|summari[sz]e)\b.{0,20}"
+    r"\b(?:this|the)\s+(?:article|document|text|report|piece|paper)"
+    r"|\b(?:who\s+(?:wrote|is\s+the\s+author|authored)|author)\b"
+)
+
+MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+NUMBER_WORDS = (  # numbers in words: "forty-two", "six million"
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|\w+teen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen)(?:-\w+)?"
+    r"(?:\s+(?:hundred|thousand|million|billion))?"
+)
+_AMOUNT = rf"(?:\d+(?:[.,]\d+)?(?:\s+(?:hundred|thousand|million|billion))?|{NUMBER_WORDS})"
+
+# how a question asks for each kind of answer (see rag.answer_types)
+ASKS: dict[str, str] = {
+    "author": r"\bwho (?:wrote|authored)\b|\bthe author\b",
+    "chair": (
+        r"\bwho (?:will )?(?:chair|chaired|chairs|presided|presides|headed)\b"
+        r"|\bchair(?:ed|s|man|woman|person)?\b"
+    ),
+    "money": r"\bhow much (?:money|did|does|will)\b|\b(?:cost|budget|spend|spent|funding)\b",
+    "people": r"\bhow many (?:people|participants|attendees|delegates)\b",
+    "year": r"\b(?:what|which) year\b|\bin what year\b",
+    "date": (
+        r"^\W*(?:\w+\W+){0,3}?when\b|\bhow long (?:ago|did|does|do|has|have|had|will|was|were)\b"
+        r"|\b(?:what|which)\s+(?:date|day|month|time|century|period)\b"
+    ),
+    "share": r"\bwhat (?:percentage|proportion|share)\b",
+    "count": r"\bhow (?:many|much)\b|\bnumber of\b",
+    "place": (
+        r"\bwhere\b|\b(?:which|what)\s+(?:city|state|country|countries|econom(?:y|ies)"
+        r"|venue|place|location)\b"
+    ),
+    "statement": (  # what someone said, not what a text says ("What does the target say?")
+        r"\bwhat (?:did|does|will) (?!(?:the|this) (?:article|document|text|report|author)\b)"
+        r"(?:(?!\b(?:targets?|goals?|reports?|agendas?|plans?|principles?|documents?|roadmaps?"
+        r"|blueprints?|rules?|declarations?|statements?|texts?|articles?)\b)[\w' ]){1,40}"
+        r"\b(?:say|tell)\b|\bwhat was said\b"
+    ),
+    "outcome": r"\b(?:outcomes?|conclusions?|results? of|recommendations?)\b",
+    "items": r"\b(?:two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]",  # "the six areas"
+}
+
+# what a sentence holding each kind of answer says
+HOLDS: dict[str, str] = {
+    "author": r"\b[Bb]y [A-Z][a-z]+",
+    "chair": r"\bchair|\bpresid(?:ed|es|ing)\b|\bled by\b",
+    "money": rf"\b{_AMOUNT}\s+(?:dollars|euros|pounds|yuan|yen|USD)\b",
+    "people": (
+        rf"\b{_AMOUNT}\s+(?:\w+\s+)?(?:people|participants|delegates"
+        r"|members|farmers|attendees|visitors)\b"
+    ),
+    "year": r"\b(?:BC|AD|BCE|CE)\b|century|centuries",
+    "date": rf"\b(?:{MONTHS})\b|\b\d+\s*(?:days?|weeks?|months?)\b",
+    "share": r"\d+(?:\.\d+)?\s*percent\b",
+    "count": rf"\b{NUMBER_WORDS}\b",
+    "place": r"\b(?:in|at|of|from|near|on|to)\s+(?:the\s+)?[A-Z][a-z]+",
+    "statement": r"\b(?:said|says|stated|told|announced|noted|stressed|urged|declared)\b",
+    "outcome": (
+        r"\brecommend|\b(?:agreed|adopted|concluded|decided|signed|issued|endorsed|approved"
+        r"|found|showed|resulted)\b"
+    ),
+}
+
+
+def stem(word: str) -> str:
+    """An English word without its plural or tense ending ("takes", "taking", "take" ->
+    "tak"), for counting shared words; Chinese and short words are unchanged."""
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for suffix in ("ing", "ied", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + ("y" if suffix == "ied" else "")
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
