@@ -79,9 +79,9 @@ def learned(c: Context) -> Decline | None:
 def knows_nothing(c: Context) -> Decline | None:
     """The documents hold none of the question's words, as written or translated
     ("<script>alert(1)</script>")."""
-    if c.query.about_document or not (c.scored and c.query.search_terms):
+    if c.query.about_document or not c.query.search_terms:
         return None
-    if c.scored[0].candidate.feature("coverage") == 0:
+    if not c.query.mentioned:
         return Decline(
             "knows_nothing", "the documents hold none of its words", offer_related=False
         )

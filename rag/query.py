@@ -42,6 +42,8 @@ class Query:
     word_translations: dict[str, tuple[str, ...]]
     about_document: bool  # asks about the document itself ("who wrote this?")
     names_nothing: bool  # holds only question words ("When is it?")
+    # the documents hold at least one of its search words, as written or translated
+    mentioned: bool = True
     cut: int = 0  # characters cut from a question longer than the policy allows
 
     @property
@@ -77,6 +79,7 @@ def analyse(
         if other in retriever.languages
         else {}
     )
+    translated = tuple(retriever.translated_terms(search_text))
     return Query(
         text=text,
         language=language,
@@ -84,10 +87,11 @@ def analyse(
         search_text=search_text,
         terms=terms,
         search_terms=search_terms,
-        translated=tuple(retriever.translated_terms(search_text)),
+        translated=translated,
         word_translations=word_translations,
         about_document=is_about_the_document(search_text),
         names_nothing=not [t for t in terms if t not in QUESTION_WORDS],
+        mentioned=bool(retriever.known_terms([*search_terms, *translated])),
         cut=cut,
     )
 

@@ -82,15 +82,11 @@ def test_a_number_asked_for_that_no_likely_sentence_holds_is_declined(small_retr
     assert kind_nowhere(Context(where, [], [_with(0, 0.9)], threshold=0.4, best=0.9)) is None
 
 
-def _covering(coverage: float, p: float) -> Scored:
-    values = tuple(coverage if f == "coverage" else 0.0 for f in FEATURES)
-    return Scored(Candidate(0, 0, (0, 1), (), values), p)
-
-
 def test_a_question_holding_no_word_of_the_documents_is_declined(small_retriever) -> None:  # type: ignore[no-untyped-def]
     context = _context(small_retriever, "<script>alert(1)</script>", 0.9)
-    verdict = knows_nothing(replace(context, scored=[_covering(0.0, 0.9)]))
+    assert not context.query.mentioned
+    verdict = knows_nothing(context)
     assert verdict is not None and not verdict.offer_related
-    assert knows_nothing(replace(context, scored=[_covering(0.5, 0.9)])) is None
+    assert knows_nothing(_context(small_retriever, "Where does green tea grow?", 0.9)) is None
     about = _context(small_retriever, "Who wrote this?", 0.9)  # answered from its byline
-    assert knows_nothing(replace(about, scored=[_covering(0.0, 0.9)])) is None
+    assert knows_nothing(replace(about, query=replace(about.query, mentioned=False))) is None
