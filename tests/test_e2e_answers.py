@@ -75,4 +75,4 @@ def test_a_question_about_something_absent_is_declined(
     answer = assistant.ask(question)
     assert answer.abstained, answer.text
     assert answer.citations == []
-    assert answer.stage == "learned"
+    assert answer.stage in ("knows_nothing", "learned")  # no word known, or none close
