@@ -177,7 +177,7 @@ def test_non_utf8_file_names_the_file(tmp_path: Path) -> None:
 def test_empty_folder_names_the_folder(tmp_path: Path) -> None:
     folder = tmp_path / "empty-seeds"
     folder.mkdir()
-    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")
     (folder / ".hidden.md").write_text("# hidden\n", encoding="utf-8")
     with pytest.raises(DocumentError, match="empty-seeds"):
         load_documents(folder)
