@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 # (texts embedded so far, texts to embed); a passage's texts are itself and its sentences
 Progress = Callable[[int, int], None]
+# (files read so far, files to read, the file being read)
+ReadProgress = Callable[[int, int, str], None]
 BATCH = 16
 
 
@@ -115,10 +117,12 @@ def build_index(
     max_tokens: int = DEFAULT_CHUNKING.max_tokens,
     max_chars: int = DEFAULT_CHUNKING.max_chars,
     progress: Progress | None = None,
+    reading: ReadProgress | None = None,
 ) -> BuildReport:
-    """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
+    """Build the index in ``index`` from the documents in ``seeds``; see the module docstring.
+    ``reading`` is told of each file as it is read, ``progress`` of the embedding."""
     started = time.perf_counter()
-    docs, skipped = _read_sources(seeds)  # errors about the seeds come before any work
+    docs, skipped = _read_sources(seeds, reading)  # errors about the seeds come before any work
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
     chunking = {**chunk_args, "encoding": DEFAULT_CHUNKING.encoding}
     with build_lock(index):
@@ -331,9 +335,11 @@ def skipped_files(seeds: str | Path) -> dict[str, str]:
     return unsupported_files(seeds)
 
 
-def _read_sources(seeds: str | Path) -> tuple[list[Document], dict[str, str]]:
+def _read_sources(
+    seeds: str | Path, reading: ReadProgress | None
+) -> tuple[list[Document], dict[str, str]]:
     """The readable sources and the skipped files, each skipped one logged."""
-    docs, skipped = load_sources(seeds)
+    docs, skipped = load_sources(seeds, reading)
     for name, reason in skipped.items():
         logger.warning("skipped %s: %s", name, reason)
     return docs, skipped

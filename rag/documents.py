@@ -17,7 +17,9 @@ import bisect
 import hashlib
 import logging
 import re
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -153,18 +155,35 @@ def _masked(text: str, hidden: tuple[tuple[int, int], ...]) -> str:
     return "".join(chars)
 
 
-def load_sources(folder: str | Path) -> tuple[list[Document], dict[str, str]]:
+def load_sources(
+    folder: str | Path, progress: Callable[[int, int, str], None] | None = None
+) -> tuple[list[Document], dict[str, str]]:
     """Every readable source under ``folder``, and the files left out with why (an
-    unsupported extension, or a file that cannot be read): name -> reason."""
+    unsupported extension, or a file that cannot be read): name -> reason. ``progress``
+    is told (files read, files, the next file's name) before each file."""
     root = Path(folder)
     files = find_sources(root)
     docs: list[Document] = []
     skipped = unsupported_files(root)
-    for path in files:
+    for n, path in enumerate(files):
+        name = path.relative_to(root).as_posix()
+        if progress is not None:
+            progress(n, len(files), name)
+        started = time.perf_counter()
         try:
             docs.append(read_source(path, root))
         except DocumentError as exc:
-            skipped[path.relative_to(root).as_posix()] = str(exc)
+            skipped[name] = str(exc)
+            continue
+        logger.info(
+            "read %s (%s%d characters) in %.2f s",
+            name,
+            f"{len(docs[-1].pages)} pages, " if docs[-1].pages else "",
+            len(docs[-1].original),
+            time.perf_counter() - started,
+        )
+    if progress is not None:
+        progress(len(files), len(files), "")
     if not docs:
         reasons = "; ".join(skipped.values())
         raise DocumentError(f"no readable documents in seeds folder {root}: {reasons}")

@@ -24,6 +24,7 @@ import gradio as gr  # after the environment is set
 
 from ui.chat import Conversation, Message, api_turn, chat_turn
 from ui.engine import LiveAssistant
+from ui.library import documents_panel
 from ui.render import (
     LOADING_STATUS,
     SOURCES_CSS,
@@ -139,9 +140,13 @@ def launch_options() -> dict[str, Any]:
 
 
 def create_app(
-    index_dir: str | Path = "index", llm: Any = "env", live: LiveAssistant | None = None
+    index_dir: str | Path = "index",
+    llm: Any = "env",
+    live: LiveAssistant | None = None,
+    seeds_dir: str | Path = "seeds",
 ) -> gr.Blocks:
-    """The chat page over the index in ``index_dir``.
+    """The chat page over the index in ``index_dir``, with a panel that adds documents
+    to ``seeds_dir`` and the index, lists them and removes them.
 
     ``llm`` goes to :class:`rag.Assistant` (``"env"``: use ``RAG_LLM_*`` if set; ``None``:
     quote the documents; or an ``LLMConfig`` / ``ChatClient``). The app starts even when
@@ -290,6 +295,7 @@ def create_app(
             api_new_conversation, None, [conversation], api_name="new_conversation", queue=False
         )
         app.load(status, None, index_status, api_visibility="private", show_progress="hidden")
+        documents_panel(app, Path(seeds_dir), Path(index_dir), status, index_status)
     return app
 
 
@@ -303,14 +309,16 @@ def serve(
     index_dir: str | Path = "index",
     open_browser: bool = False,
     llm: Any = "env",
+    seeds_dir: str | Path = "seeds",
 ) -> None:
-    """Launch the chat on ``host:port`` over ``index_dir``, print its URL, block until Ctrl+C."""
+    """Launch the chat on ``host:port`` over ``index_dir`` (documents added from the page
+    go to ``seeds_dir``), print its URL, block until Ctrl+C."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     live = LiveAssistant(index_dir, llm=llm)
-    app = create_app(index_dir, llm=llm, live=live)
+    app = create_app(index_dir, llm=llm, live=live, seeds_dir=seeds_dir)
     app.queue(default_concurrency_limit=CONCURRENCY)
     try:
         _, local_url, _ = app.launch(

@@ -30,6 +30,7 @@ SOURCES_EMPTY = (
 )
 SOURCES_WORKING = "Searching the documents… · 正在查找文件…"
 CHARACTERS = "characters"
+PAGE = "page"  # a PDF source's page: "page 3"
 # Appended to a declined answer's bubble when related passages are offered: the sources
 # panel is beside the chat on a wide screen and after it on a phone, so no "below".
 RELATED_POINTER = {
@@ -125,19 +126,28 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def passage_meta(passage: Passage) -> str:
-    """``source file · characters start–end · section`` as plain text."""
+    """``source file · page n · characters start–end · section`` as plain text (the page
+    for a PDF source only)."""
     parts = [passage.source, f"{CHARACTERS} {passage.start}–{passage.end}"]
+    if passage.page is not None:
+        parts.insert(1, f"{PAGE} {passage.page}")
     if passage.section:
         parts.append(passage.section)
     return " · ".join(parts)
 
 
 def passage_card(passage: Passage, number: int | None = None, *, marks: bool = True) -> str:
-    """One passage: ``[n] source · characters a–b``, its section path on one line (cut
+    """One passage: ``[n] source · page p · characters a–b`` (the page for a PDF
+    source), its section path on one line (cut
     with an ellipsis when long, in full in its tooltip), then its highlighted text."""
     label = f'<span class="rag-n">[{number}]</span>' if number is not None else ""
+    page = (
+        f'<span class="rag-page">{PAGE} {passage.page}</span> · '
+        if passage.page is not None
+        else ""
+    )
     meta = (
-        f'<span class="rag-file">{escape(passage.source)}</span> · '
+        f'<span class="rag-file">{escape(passage.source)}</span> · {page}'
         f'<span class="rag-chars">{CHARACTERS} {passage.start}–{passage.end}</span>'
     )
     section = ""
