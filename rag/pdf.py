@@ -66,7 +66,8 @@ def read_pdf(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> PdfText
     chars = sum(len(line.text.strip()) for page in pages for line in page)
     if chars < settings.min_chars_per_page * max(len(pages), 1):
         raise PdfReadError(
-            f"has no text layer ({len(pages)} pages, {chars} characters of text): it is "
+            f"has no text layer ({len(pages)} page{'s' if len(pages) != 1 else ''}, {chars} "
+            "characters of text): it is "
             "probably scanned; run OCR on it (for example `ocrmypdf in.pdf out.pdf`) and "
             "add the result"
         )
@@ -127,7 +128,7 @@ def _lines_of(document: object, number: int) -> list[Line]:
 def layout(pages: list[list[Line]], settings: FormatSettings = DEFAULT_FORMATS) -> PdfText:
     """Join the pages' lines into one text: paragraphs, headings, hidden headers/footers."""
     body = _body_size(pages)
-    spacing = _line_spacing(pages, body) * settings.paragraph_gap
+    spacing = _line_spacing(pages, body, settings.line_step_cap) * settings.paragraph_gap
     levels = _heading_levels(pages, body)
     repeated = _repeated_edges(pages, settings)
     parts: list[str] = []
@@ -202,7 +203,7 @@ def _repeated_edges(pages: list[list[Line]], settings: FormatSettings) -> set[st
     seen: Counter[str] = Counter()
     for page in pages:
         seen.update({_key(page[i].text) for i in _edge_indexes(len(page), settings.edge_lines)})
-    least = settings.repeated_share * len(pages)
+    least = max(settings.min_pages_for_repeats, settings.repeated_share * len(pages))
     return {key for key, count in seen.items() if count >= least}
 
 
@@ -215,15 +216,20 @@ def _body_size(pages: list[list[Line]]) -> float:
     return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
-def _line_spacing(pages: list[list[Line]], body: float) -> float:
-    """The usual distance between consecutive body lines (0 when positions are unknown)."""
+def _line_spacing(pages: list[list[Line]], body: float, cap: float) -> float:
+    """The usual distance between consecutive body lines: the lower quartile of those
+    distances, at most ``cap`` times the body size (when every paragraph is one line, all
+    the distances are paragraph steps); 0 when positions are unknown."""
     steps = [
         a.y - b.y
         for page in pages
         for a, b in itertools.pairwise(page)
         if round(a.size, 1) == round(b.size, 1) == body and a.y - b.y > 0
     ]
-    return statistics.median(steps) if steps else 0.0
+    if not steps:
+        return 0.0
+    lower = statistics.quantiles(steps, n=4)[0] if len(steps) > 1 else steps[0]
+    return min(lower, cap * body)
 
 
 def _heading_levels(pages: list[list[Line]], body: float) -> dict[float, int]:

@@ -113,11 +113,16 @@ class FormatSettings:
     # line between paragraphs from plain line spacing in PDFs written by Word, LibreOffice,
     # fpdf2 and reportlab (tests/test_pdf.py)
     paragraph_gap: float = 1.4
+    # the usual line step is taken as at most this many times the body's type size: when
+    # every paragraph is one line, every step is a paragraph step. 1.5 keeps 1.5-spaced
+    # text one paragraph and still splits single-line paragraphs set with a blank line
+    line_step_cap: float = 1.5
     # a line among the first or last ``edge_lines`` of a page is a header or footer when
     # the same line (digits aside) is there on at least this share of the pages
     repeated_share: float = 0.6
     edge_lines: int = 2
-    min_pages_for_repeats: int = 3  # fewer pages than this: nothing counts as repeated
+    # a header or footer is on at least this many pages (fewer pages: nothing is repeated)
+    min_pages_for_repeats: int = 2
 
 
 DEFAULT_FORMATS = FormatSettings()
