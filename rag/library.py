@@ -187,16 +187,15 @@ def _build_or_restore(
 
     try:
         report = build_index(seeds, index, embedder=embedder, progress=embedding)
-    except Exception as exc:
+    except BaseException as exc:  # interrupted too: the folder goes back as it was
         for target, kept in placed.items():
-            if backup is None:
-                if kept is not None:
-                    shutil.move(kept, target)
-            else:
+            if backup is not None:
                 target.unlink(missing_ok=True)
-                if kept is not None:
-                    shutil.move(kept, target)
+            if kept is not None:
+                shutil.move(kept, target)
         logger.exception("build failed; the seeds folder was restored")
+        if not isinstance(exc, Exception):
+            raise
         raise LibraryError(f"the index could not be updated ({exc}); nothing was changed") from exc
     _say(progress, 1.0, "Done")
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import zipfile
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ def docx_text(data: bytes) -> str:
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+        # a damaged package, or damaged XML inside it (lxml's errors are SyntaxErrors)
         raise ValueError(
             f"is not a readable Word document ({exc}): open it in Word or LibreOffice "
             "and save it again as .docx"

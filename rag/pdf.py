@@ -8,7 +8,8 @@ size. From those this module rebuilds what plain text extraction loses:
 * headings: a line set in larger type than the body becomes a Markdown heading
   (``#`` for the largest size, ``##`` for the next …);
 * headers and footers: a line among the first or last lines of a page that repeats, its
-  digits aside, on most pages (a running title, ``- 3 -``), and a lone page number at
+  digits aside, on most pages and never away from those edges (a running title,
+  ``- 3 -``), and a lone page number at
   the top or bottom of a page, are returned as ``hidden`` spans: they stay in the
   extracted text, so offsets hold, but cleaning leaves them out of the passages.
 
@@ -201,10 +202,13 @@ def _repeated_edges(pages: list[list[Line]], settings: FormatSettings) -> set[st
     if len(pages) < settings.min_pages_for_repeats:
         return set()
     seen: Counter[str] = Counter()
+    inside: set[str] = set()  # lines away from the edges: text of the page, not a header
     for page in pages:
-        seen.update({_key(page[i].text) for i in _edge_indexes(len(page), settings.edge_lines)})
+        edges = _edge_indexes(len(page), settings.edge_lines)
+        seen.update({_key(page[i].text) for i in edges})
+        inside.update(_key(line.text) for i, line in enumerate(page) if i not in edges)
     least = max(settings.min_pages_for_repeats, settings.repeated_share * len(pages))
-    return {key for key, count in seen.items() if count >= least}
+    return {key for key, count in seen.items() if count >= least and key not in inside}
 
 
 def _body_size(pages: list[list[Line]]) -> float:

@@ -96,3 +96,11 @@ def test_read_pdf_gives_page_starts(tmp_path: Path) -> None:
     pdf = read_pdf((tmp_path / "p.pdf").read_bytes())
     assert pdf.pages[0] == 0 and list(pdf.pages) == sorted(set(pdf.pages))
     assert all(pdf.text[start:].startswith(HEADER) for start in pdf.pages)
+
+
+def test_lines_alike_inside_the_page_are_text_not_headers() -> None:
+    pages = [
+        page(*((f"Row {n * 10 + k}: {k} cranes", 800 - 14 * k, 11) for k in range(6)))
+        for n in range(4)
+    ]
+    assert layout(pages).hidden == ()
