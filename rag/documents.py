@@ -82,6 +82,12 @@ class Document:
     format: str = "text"  # see rag.formats.FORMATS
     pages: tuple[int, ...] = ()  # where each page starts in ``original`` (PDF only)
     size: int = 0  # the file's size in bytes
+    hidden: tuple[tuple[int, int], ...] = ()  # spans of ``original`` left out: page headers
+
+    @property
+    def visible(self) -> str:
+        """``original`` with the ``hidden`` spans (headers, footers) blanked: same offsets."""
+        return _masked(self.original, self.hidden)
 
     @property
     def extracted(self) -> bool:
@@ -141,6 +147,7 @@ def read_source(path: Path, root: Path) -> Document:
         format=extracted.format,
         pages=extracted.pages,
         size=len(data),
+        hidden=extracted.hidden,
     )
 
 

@@ -192,8 +192,10 @@ def evaluate_answers(
 
 
 def load_originals(seeds: str | Path) -> dict[str, str]:
-    """Original text of every source, by its name relative to the seeds folder."""
-    return {doc.source: doc.original for doc in load_sources(seeds)[0]}
+    """Original text of every source, by its name relative to the seeds folder, with the
+    page headers and footers of a PDF blanked (the offsets stay): evidence that runs on
+    across a page break is found in the passage that holds it."""
+    return {doc.source: doc.visible for doc in load_sources(seeds)[0]}
 
 
 class WindowBaseline:

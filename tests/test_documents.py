@@ -196,5 +196,7 @@ def test_document_error_is_public_and_a_value_error() -> None:
 def test_a_word_hyphenated_at_a_line_end_is_rejoined() -> None:
     original = "The harbour was re-\nbuilt after the storm of 1901, with a well-\nKnown crane.\n"
     (block,) = parse_blocks(original)
-    assert block.text == "The harbour was rebuilt after the storm of 1901, with a well- Known crane."
+    assert block.text == (
+        "The harbour was rebuilt after the storm of 1901, with a well- Known crane."
+    )
     assert original[block.offsets[block.text.index("rebuilt") + 2]] == "b"
