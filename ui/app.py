@@ -23,8 +23,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr  # after the environment is set
 
 from ui.chat import Conversation, Message, api_turn, chat_turn
+from ui.documents_panel import documents_panel
 from ui.engine import LiveAssistant
-from ui.library import documents_panel
 from ui.render import (
     LOADING_STATUS,
     SOURCES_CSS,
