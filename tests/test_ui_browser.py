@@ -450,6 +450,10 @@ def test_documents_added_from_the_page_are_cited_and_removed(
     sources = ask_anew(page, "How wide is the mirror of the Skaldberg telescope?")
     assert "3.6" in page.locator(BOT).last.inner_text()
     assert re.search(r"observatory\.pdf · page 2 · characters", sources), sources
+    href = page.locator(f"{SOURCES} .rag-card .rag-file a").first.get_attribute("href")
+    assert href is not None and href.endswith("observatory.pdf#page=2"), href
+    opened = page.request.get(library_server.url + href.split("#")[0])
+    assert opened.ok and opened.body() == pdf_file.read_bytes()  # the card opens the file
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
 

@@ -17,11 +17,13 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # after the environment is set
 
+from rag import Passage
 from ui.chat import Conversation, Message, api_turn, chat_turn
 from ui.documents_panel import documents_panel
 from ui.engine import LiveAssistant
@@ -157,6 +159,15 @@ def create_app(
     if live is None:
         live = LiveAssistant(index_dir, llm=llm)
         start_warm_up(live)
+    seeds_root = Path(seeds_dir).resolve()
+
+    def file_link(passage: Passage) -> str | None:
+        """The source file as the server gives it (see ``serve``: ``allowed_paths``)."""
+        path = (seeds_root / passage.source).resolve()
+        if not path.is_relative_to(seeds_root) or not path.is_file():
+            return None
+        page = f"#page={passage.page}" if passage.page is not None else ""
+        return f"gradio_api/file={quote(str(path))}{page}"
 
     def status() -> str:
         info = live.info()
@@ -171,6 +182,9 @@ def create_app(
         for last in chat_turn(live, question, before):
             done = last[3] is not before  # the turn's conversation is made at its end
             link = render_sources_link(last[3].answer, pending=not done)
+            if done and last[3].answer is not None:  # the final cards link to the files
+                cards = render_sources(last[3].answer, file_link=file_link)
+                last = (last[0], last[1], cards, last[3])
             yield (*last, link, gr.skip())
         if last is not None and live.version != version:
             yield (*last, link, status())  # the index was (re)loaded for this question
@@ -329,6 +343,7 @@ def serve(
             quiet=True,
             show_error=False,
             ssr_mode=False,
+            allowed_paths=[str(Path(seeds_dir).resolve())],  # source cards open the files
             **launch_options(),
         )
     except OSError as exc:
