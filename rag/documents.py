@@ -126,12 +126,14 @@ def find_sources(folder: str | Path) -> list[Path]:
     return files
 
 
-def read_source(path: Path, root: Path) -> Document:
+def read_source(
+    path: Path, root: Path, on_page: Callable[[int, int], None] | None = None
+) -> Document:
     """Read and clean one file; a file that cannot be read raises :class:`DocumentError`
-    naming it and saying what to do."""
+    naming it and saying what to do. ``on_page(done, pages)`` follows a PDF's pages."""
     source = path.relative_to(root).as_posix()
     try:
-        extracted, data = read_file(path)
+        extracted, data = read_file(path, on_page=on_page)
     except FormatError as exc:
         raise DocumentError(str(exc).replace(path.name, source, 1)) from exc
     except OSError as exc:
@@ -167,7 +169,7 @@ def load_sources(
 ) -> tuple[list[Document], dict[str, str]]:
     """Every readable source under ``folder``, and the files left out with why (an
     unsupported extension, or a file that cannot be read): name -> reason. ``progress``
-    is told (files read, files, the next file's name) before each file."""
+    is told (files read, files, what is read) before each file and each PDF page."""
     root = Path(folder)
     files = find_sources(root)
     docs: list[Document] = []
@@ -177,8 +179,9 @@ def load_sources(
         if progress is not None:
             progress(n, len(files), name)
         started = time.perf_counter()
+        on_page = _page_progress(progress, n, len(files), name) if progress else None
         try:
-            docs.append(read_source(path, root))
+            docs.append(read_source(path, root, on_page))
         except DocumentError as exc:
             skipped[name] = str(exc)
             continue
@@ -195,6 +198,18 @@ def load_sources(
         reasons = "; ".join(skipped.values())
         raise DocumentError(f"no readable documents in seeds folder {root}: {reasons}")
     return docs, dict(sorted(skipped.items()))
+
+
+def _page_progress(
+    progress: Callable[[int, int, str], None], n: int, files: int, name: str
+) -> Callable[[int, int], None]:
+    """Page by page progress of the ``n``-th of ``files`` files: ``name, page p of P``."""
+
+    def on_page(done: int, pages: int) -> None:
+        if done == pages or done % 10 == 0:
+            progress(n, files, f"{name}, page {done} of {pages}")
+
+    return on_page
 
 
 def unsupported_files(folder: str | Path) -> dict[str, str]:

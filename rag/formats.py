@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.pdf import PdfReadError, read_pdf
+from rag.pdf import PageProgress, PdfReadError, read_pdf
 from rag.settings import DEFAULT_FORMATS, FormatSettings
 
 logger = logging.getLogger(__name__)
@@ -137,9 +137,11 @@ def detect(path: Path, data: bytes) -> str:
     )
 
 
-def read_file(path: Path, settings: FormatSettings = DEFAULT_FORMATS) -> tuple[Extracted, bytes]:
+def read_file(
+    path: Path, settings: FormatSettings = DEFAULT_FORMATS, on_page: PageProgress | None = None
+) -> tuple[Extracted, bytes]:
     """Read ``path`` in the format its extension names (checked against its contents):
-    the extracted text and the file's bytes."""
+    the extracted text and the file's bytes. ``on_page`` follows a PDF page by page."""
     size = path.stat().st_size
     if size > settings.max_file_mb * 1e6:
         raise FormatError(
@@ -151,7 +153,11 @@ def read_file(path: Path, settings: FormatSettings = DEFAULT_FORMATS) -> tuple[E
     data = path.read_bytes()
     kind = detect(path, data)
     try:
-        extracted = _READERS[kind](data, settings)
+        if kind == "pdf":
+            pdf = read_pdf(data, settings, on_page)
+            extracted = Extracted(pdf.text, "pdf", pdf.pages, pdf.hidden)
+        else:
+            extracted = _READERS[kind](data, settings)
     except PdfReadError as exc:
         raise FormatError(f"{path.name} {exc}") from exc
     except FormatError as exc:
@@ -175,11 +181,6 @@ def _read_markdown(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> E
     return Extracted(read_text(data).text, "markdown")
 
 
-def _read_pdf(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> Extracted:
-    pdf = read_pdf(data, settings)
-    return Extracted(pdf.text, "pdf", pdf.pages, pdf.hidden)
-
-
 def _read_docx(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> Extracted:
     from rag.markup import docx_text
 
@@ -195,7 +196,6 @@ def _read_html(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> Extra
 _READERS = {
     "text": read_text,
     "markdown": _read_markdown,
-    "pdf": _read_pdf,
     "docx": _read_docx,
     "html": _read_html,
 }

@@ -107,9 +107,14 @@ def add_files(
         good: list[Path] = []
         for n, path in enumerate(paths):
             _say(progress, _READ_SHARE * n / len(paths), f"Reading {path.name}")
+
+            def on_page(done: int, pages: int, n: int = n, name: str = path.name) -> None:
+                share = _READ_SHARE * (n + done / pages) / len(paths)
+                _say(progress, share, f"Reading {name}: page {done} of {pages}")
+
             try:
                 _check_name(path.name)
-                read_source(path, path.parent)
+                read_source(path, path.parent, on_page)
             except DocumentError as exc:
                 failed[path.name] = str(exc)
                 logger.warning("not added: %s", exc)
@@ -185,8 +190,11 @@ def _build_or_restore(
         share = _READ_SHARE + (1 - _READ_SHARE) * done / max(total, 1)
         _say(progress, share, f"Embedding passages: {done} of {total} texts")
 
+    def reading(done: int, total: int, what: str) -> None:
+        _say(progress, _READ_SHARE, f"Indexing: reading {what}" if what else "Indexing")
+
     try:
-        report = build_index(seeds, index, embedder=embedder, progress=embedding)
+        report = build_index(seeds, index, embedder=embedder, progress=embedding, reading=reading)
     except BaseException as exc:  # interrupted too: the folder goes back as it was
         for target, kept in placed.items():
             if backup is not None:

@@ -25,6 +25,7 @@ import logging
 import re
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.settings import DEFAULT_FORMATS, FormatSettings
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 _PAGE_NUMBER = re.compile(
     r"^[\s\-–—·|]*(?:page|p\.|第)?\s*\d+\s*(?:頁|页|/\s*\d+|of\s+\d+)?[\s\-–—·|]*$", re.I
 )
+PageProgress = Callable[[int, int], None]  # (pages read, pages)
 _HEADING_RATIO = 1.2  # a line in type this much larger than the body is a heading
 _MAX_HEADING_CHARS = 120  # longer "large" runs are body text set large, not a heading
 
@@ -60,10 +62,12 @@ class PdfText:
     hidden: tuple[tuple[int, int], ...]
 
 
-def read_pdf(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> PdfText:
+def read_pdf(
+    data: bytes, settings: FormatSettings = DEFAULT_FORMATS, on_page: PageProgress | None = None
+) -> PdfText:
     """The text of every page of the PDF in ``data``; :class:`PdfReadError` when it is
-    encrypted, damaged or has no text layer."""
-    pages = page_lines(data)
+    encrypted, damaged or has no text layer. ``on_page`` is told of each page read."""
+    pages = page_lines(data, on_page)
     chars = sum(len(line.text.strip()) for page in pages for line in page)
     if chars < settings.min_chars_per_page * max(len(pages), 1):
         raise PdfReadError(
@@ -75,8 +79,9 @@ def read_pdf(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> PdfText
     return layout(pages, settings)
 
 
-def page_lines(data: bytes) -> list[list[Line]]:
-    """Each page's lines, in the order PDFium reads them."""
+def page_lines(data: bytes, on_page: PageProgress | None = None) -> list[list[Line]]:
+    """Each page's lines, in the order PDFium reads them; ``on_page(done, pages)`` after
+    each page."""
     import pypdfium2 as pdfium
 
     try:
@@ -93,7 +98,12 @@ def page_lines(data: bytes) -> list[list[Line]]:
             "and save or export it again"
         ) from exc
     try:
-        return [_lines_of(document, i) for i in range(len(document))]
+        pages = []
+        for i in range(len(document)):
+            pages.append(_lines_of(document, i))
+            if on_page is not None:
+                on_page(i + 1, len(document))
+        return pages
     finally:
         document.close()
 

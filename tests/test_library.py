@@ -42,6 +42,10 @@ def test_added_files_are_indexed_listed_and_cited_in_their_extracted_text(
     assert change.added == ["harbour.pdf", "light.docx"] and change.failed == {}
     assert change.report is not None and sorted(change.report.added) == change.added
     assert steps[0] == (0.0, "Reading harbour.pdf") and steps[-1] == (1.0, "Done")
+    pages = len(_pages(pdf_text := rag.source_text("harbour.pdf", index, seeds)))
+    assert f"Reading harbour.pdf: page {pages} of {pages}" in [w for _, w in steps]
+    assert f"Indexing: reading harbour.pdf, page {pages} of {pages}" in [w for _, w in steps]
+    assert pdf_text.count(HEADER) == pages
     assert [s for s, _ in steps] == sorted(s for s, _ in steps)
     assert (seeds / "harbour.pdf").read_bytes() == pdf.read_bytes()
     listed = {d.source: d for d in rag.list_documents(index)}

@@ -32,6 +32,7 @@ from ui.render import (
     SOURCES_CSS,
     SOURCES_LINK_CSS,
     STATUS_CSS,
+    FileLink,
     escape,
     render_sources,
     render_sources_link,
@@ -159,15 +160,7 @@ def create_app(
     if live is None:
         live = LiveAssistant(index_dir, llm=llm)
         start_warm_up(live)
-    seeds_root = Path(seeds_dir).resolve()
-
-    def file_link(passage: Passage) -> str | None:
-        """The source file as the server gives it (see ``serve``: ``allowed_paths``)."""
-        path = (seeds_root / passage.source).resolve()
-        if not path.is_relative_to(seeds_root) or not path.is_file():
-            return None
-        page = f"#page={passage.page}" if passage.page is not None else ""
-        return f"gradio_api/file={quote(str(path))}{page}"
+    file_link = file_links(seeds_dir)
 
     def status() -> str:
         info = live.info()
@@ -311,6 +304,21 @@ def create_app(
         app.load(status, None, index_status, api_visibility="private", show_progress="hidden")
         documents_panel(app, Path(seeds_dir), Path(index_dir), status, index_status)
     return app
+
+
+def file_links(seeds_dir: str | Path) -> FileLink:
+    """Where the page opens a passage's source file: the file as the server gives it (see
+    ``serve``: ``allowed_paths``), a PDF at the passage's page; None for no such file."""
+    seeds_root = Path(seeds_dir).resolve()
+
+    def file_link(passage: Passage) -> str | None:
+        path = (seeds_root / passage.source).resolve()
+        if not path.is_relative_to(seeds_root) or not path.is_file():
+            return None
+        page = f"#page={passage.page}" if passage.page is not None else ""
+        return f"gradio_api/file={quote(str(path))}{page}"
+
+    return file_link
 
 
 def start_warm_up(live: LiveAssistant) -> None:

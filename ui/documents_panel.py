@@ -96,6 +96,47 @@ def render_failure(message: str) -> str:
     return f'<div class="rag-docs"><p class="rag-failed">✗ {escape(message)}</p></div>'
 
 
+# Gradio gives a handler whose argument defaults to a Progress the event's progress bar
+# (a default is made once, so one instance for both handlers is the same thing)
+_PROGRESS = gr.Progress()
+
+
+class _Handlers:
+    """What the panel's events do: list, add and remove documents."""
+
+    def __init__(self, seeds_dir: Path, index_dir: Path, status: Callable[[], str]) -> None:
+        self.seeds_dir, self.index_dir, self.status = seeds_dir, index_dir, status
+
+    def listing(self) -> tuple[str, Any]:
+        """The document table and the choices of the remove list."""
+        docs = list_documents(self.index_dir)
+        return render_documents(docs), gr.update(choices=[d.source for d in docs], value=None)
+
+    def add(self, files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            change = add_files(
+                files, self.seeds_dir, self.index_dir, progress=lambda s, w: progress(s, w)
+            )
+            message = render_change(change.added, change.failed)
+        except LibraryError as exc:
+            message = render_failure(str(exc))
+        return (message, *self.listing(), None, self.status())
+
+    def remove(self, name: str | None, progress: gr.Progress = _PROGRESS) -> tuple[Any, ...]:
+        if not name:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            remove_document(
+                name, self.seeds_dir, self.index_dir, progress=lambda s, w: progress(s, w)
+            )
+            message = render_change([], {}, removed=name)
+        except LibraryError as exc:
+            message = render_failure(str(exc))
+        return (message, *self.listing(), self.status())
+
+
 def documents_panel(
     app: gr.Blocks,
     seeds_dir: Path,
@@ -105,36 +146,7 @@ def documents_panel(
 ) -> None:
     """The panel's components and events, inside ``app`` (being built); ``status``
     renders the index status line shown in ``status_box``."""
-
-    def listing() -> tuple[str, Any]:
-        docs = list_documents(index_dir)
-        names = [d.source for d in docs]
-        return render_documents(docs), gr.update(choices=names, value=None)
-
-    def add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        if not files:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        try:
-            change = add_files(
-                files, seeds_dir, index_dir, progress=lambda share, what: progress(share, what)
-            )
-            message = render_change(change.added, change.failed)
-        except LibraryError as exc:
-            message = render_failure(str(exc))
-        return (message, *listing(), None, status())
-
-    def remove(name: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        if not name:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        try:
-            remove_document(
-                name, seeds_dir, index_dir, progress=lambda share, what: progress(share, what)
-            )
-            message = render_change([], {}, removed=name)
-        except LibraryError as exc:
-            message = render_failure(str(exc))
-        return (message, *listing(), status())
-
+    handlers = _Handlers(seeds_dir, index_dir, status)
     with gr.Sidebar(
         label=PANEL_TITLE, open=False, position="right", width=420, elem_id="rag-library"
     ):
@@ -155,6 +167,8 @@ def documents_panel(
         "concurrency_limit": 1,
         "concurrency_id": "library",
     }
-    upload.upload(add, [upload], [message, table, choice, upload, status_box], **library)
-    remove_button.click(remove, [choice], [message, table, choice, status_box], **library)
-    app.load(listing, None, [table, choice], api_visibility="private", show_progress="hidden")
+    upload.upload(handlers.add, [upload], [message, table, choice, upload, status_box], **library)
+    remove_button.click(handlers.remove, [choice], [message, table, choice, status_box], **library)
+    app.load(
+        handlers.listing, None, [table, choice], api_visibility="private", show_progress="hidden"
+    )
