@@ -21,7 +21,7 @@ def test_the_list_shows_name_size_pages_passages_and_date_escaped() -> None:
     assert "<b>r</b>" not in html and "&lt;b&gt;r&lt;/b&gt;.pdf" in html
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells == [
-        "&lt;b&gt;r&lt;/b&gt;.pdf", "2.5 MB", "12", "40", "2026-11-29 13:27",
+        "&lt;b&gt;r&lt;/b&gt;.pdf", "2.5 MB", "12", "40", "2026-11-29<br>13:27",
         "tea.txt", "59 B", "–", "1", "–",
     ]  # fmt: skip
     assert NO_DOCUMENTS in render_documents([])

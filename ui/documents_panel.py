@@ -37,7 +37,7 @@ LIBRARY_CSS = """
 }
 .rag-docs th { color: var(--body-text-color-subdued); white-space: nowrap; }
 .rag-docs td.rag-num, .rag-docs th.rag-num { text-align: right; white-space: nowrap; }
-.rag-docs .rag-name { word-break: break-word; font-family: var(--font-mono); }
+.rag-docs .rag-name { word-break: break-word; font-family: var(--font-mono); min-width: 7em; }
 .rag-docs .rag-ok { color: #15803d; }
 .rag-docs .rag-failed { color: #b91c1c; }
 .rag-docs ul { margin: 0.2rem 0 0.4rem 1rem; padding: 0; }
@@ -53,6 +53,14 @@ def human_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def _when(added: str) -> str:
+    """``2026-11-29T13:27:05+0000`` as the date over the time (a narrow column)."""
+    if not added:
+        return "–"
+    day, _, time = added.partition("T")
+    return f"{escape(day)}<br>{escape(time[:5])}" if time else escape(day)
+
+
 def render_documents(documents: list[IndexedDocument]) -> str:
     """The documents as a table: name, size, pages, passages, when added."""
     if not documents:
@@ -63,7 +71,7 @@ def render_documents(documents: list[IndexedDocument]) -> str:
         f'<td class="rag-num">{human_size(d.size) if d.size else "–"}</td>'
         f'<td class="rag-num">{d.pages or "–"}</td>'
         f'<td class="rag-num">{d.passages}</td>'
-        f'<td class="rag-num">{escape(d.added[:16].replace("T", " ")) or "–"}</td>'
+        f'<td class="rag-num">{_when(d.added)}</td>'
         "</tr>"
         for d in documents
     )
