@@ -5,6 +5,7 @@ rag.build_index(seeds="seeds", index="index")
 retriever = rag.Retriever.load("index")
 hits = retriever.search("領袖會議在哪裡舉行？", k=5)
 answer = rag.Assistant(retriever).ask("Where is the leaders' meeting?", history=[])
+text = rag.source_text(hits[0].source, index="index")   # text[hit.start:hit.end] is the span
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from rag.answer import Assistant
 from rag.build import BuildReport, build_index
 from rag.documents import DocumentError
 from rag.embeddings import Embedder, EmbedderError, load_embedder
+from rag.library import (
+    IndexedDocument,
+    LibraryError,
+    add_files,
+    list_documents,
+    remove_document,
+    source_text,
+)
 from rag.retriever import Retriever
 from rag.store import IndexStoreError, current_version
 from rag.types import Answer, Passage
@@ -34,9 +43,15 @@ __all__ = [
     "Embedder",
     "EmbedderError",
     "IndexStoreError",
+    "IndexedDocument",
+    "LibraryError",
     "Passage",
     "Retriever",
+    "add_files",
     "build_index",
     "current_version",
+    "list_documents",
     "load_embedder",
+    "remove_document",
+    "source_text",
 ]

@@ -5,7 +5,10 @@ its passages and vectors; new and changed sources are chunked and embedded; sour
 no longer in the folder disappear. A change of embedder or chunking settings, or
 ``full=True``, re-embeds everything; the report still compares the sources with the
 live index (an unchanged source is reported unchanged and re-embedded, not added).
-Files in the seeds folder that are not sources are reported as skipped.
+Files in the seeds folder that are of no supported format, or cannot be read (a
+scanned or encrypted PDF, a damaged or empty file, a misleading extension), are
+reported as skipped, each with why; the others are indexed all the same. The text
+extracted from PDF, Word and HTML sources is kept in the index (rag.store).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import numpy as np
 
 from rag import config
 from rag.chunking import Chunk, chunk_document
-from rag.documents import SOURCE_SUFFIXES, Document, load_documents
+from rag.documents import Document, load_sources, unsupported_files
 from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import is_chinese, script_of
 from rag.lexical import tokenize
@@ -44,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 # (texts embedded so far, texts to embed); a passage's texts are itself and its sentences
 Progress = Callable[[int, int], None]
+# (files read so far, files to read, the file being read)
+ReadProgress = Callable[[int, int, str], None]
 BATCH = 16
 
 
@@ -93,6 +98,7 @@ class BuildPlan:
     reused: dict[int, int]  # chunk position -> its position in the previous index
     to_embed: list[int]  # chunk positions to embed, in order
     sources: dict[str, SourceInfo]
+    texts: dict[str, str]  # source -> its extracted text (PDF, Word, HTML sources)
     added: list[str]
     changed: list[str]
     unchanged: list[str]
@@ -111,11 +117,12 @@ def build_index(
     max_tokens: int = DEFAULT_CHUNKING.max_tokens,
     max_chars: int = DEFAULT_CHUNKING.max_chars,
     progress: Progress | None = None,
+    reading: ReadProgress | None = None,
 ) -> BuildReport:
-    """Build the index in ``index`` from the documents in ``seeds``; see the module docstring."""
+    """Build the index in ``index`` from the documents in ``seeds``; see the module docstring.
+    ``reading`` is told of each file as it is read, ``progress`` of the embedding."""
     started = time.perf_counter()
-    docs = load_documents(seeds)  # errors about the seeds come before any work
-    skipped = _skipped(seeds)
+    docs, skipped = _read_sources(seeds, reading)  # errors about the seeds come before any work
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
     chunking = {**chunk_args, "encoding": DEFAULT_CHUNKING.encoding}
     with build_lock(index):
@@ -174,13 +181,14 @@ def plan(
                 to_embed.append(len(chunks))
                 chunks.append(chunk)
                 terms.append(tokenize(chunk.section + "\n" + chunk.text))
-        sources[doc.source] = SourceInfo(doc.sha256, len(chunks) - first)
+        sources[doc.source] = _source_info(doc, len(chunks) - first, live)
     return BuildPlan(
         chunks=chunks,
         terms=terms,
         reused=reused,
         to_embed=to_embed,
         sources=sources,
+        texts={doc.source: doc.original for doc in docs if doc.extracted},
         added=added,
         changed=changed,
         unchanged=unchanged,
@@ -217,8 +225,33 @@ def save(
     vocabulary = {t for row in planned.terms for t in row}
     chinese = [is_chinese(c.text) for c in chunks]
     glossary = build_glossary(vocabulary, into_chinese=any(chinese), into_english=not all(chinese))
-    data = IndexData(manifest, chunks, planned.terms, passage_matrix, sentence_matrix, glossary)
+    data = IndexData(
+        manifest,
+        chunks,
+        planned.terms,
+        passage_matrix,
+        sentence_matrix,
+        glossary,
+        texts=planned.texts,
+    )
     return save_index(index, data)
+
+
+def _source_info(doc: Document, passages: int, live: Manifest | None) -> SourceInfo:
+    """What the manifest records of ``doc``; ``added`` is kept from the live index."""
+    before = live.sources.get(doc.source) if live is not None else None
+    return SourceInfo(
+        sha256=doc.sha256,
+        passages=passages,
+        size=doc.size,
+        added=(before.added if before is not None and before.added else _now()),
+        format=doc.format,
+        pages=len(doc.pages),
+    )
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def _compare(
@@ -296,23 +329,20 @@ def _embed(model: Embedder, chunks: list[Chunk], progress: Progress | None) -> l
 
 
 def skipped_files(seeds: str | Path) -> dict[str, str]:
-    """The files in the seeds folder that are not sources (hidden files aside), each with
-    why: path relative to the folder -> reason."""
-    root = Path(seeds)
-    reason = f"not a {' or '.join(SOURCE_SUFFIXES)} file"
-    return {
-        p.relative_to(root).as_posix(): reason
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in SOURCE_SUFFIXES
-    }
+    """The files in the seeds folder of no supported format (hidden files aside), each
+    with why: path relative to the folder -> reason. Files that cannot be read are
+    reported by :func:`build_index` too (``BuildReport.skipped``)."""
+    return unsupported_files(seeds)
 
 
-def _skipped(seeds: str | Path) -> dict[str, str]:
-    """:func:`skipped_files`, each logged."""
-    skipped = skipped_files(seeds)
+def _read_sources(
+    seeds: str | Path, reading: ReadProgress | None
+) -> tuple[list[Document], dict[str, str]]:
+    """The readable sources and the skipped files, each skipped one logged."""
+    docs, skipped = load_sources(seeds, reading)
     for name, reason in skipped.items():
-        logger.info("skipped %s: %s", name, reason)
-    return skipped
+        logger.warning("skipped %s: %s", name, reason)
+    return docs, skipped
 
 
 def _reusable(

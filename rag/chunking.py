@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -44,6 +45,7 @@ class Chunk:
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans within ``text``
     # each sentence's span in the original file: original[a:b] is where sentences[i] came from
     origins: tuple[tuple[int, int], ...] = ()
+    page: int | None = None  # the page it starts on (PDF sources), from 1
 
 
 @dataclass
@@ -109,7 +111,10 @@ def chunk_document(
         pieces = _split_unit(unit, fits, target_tokens)
         for text, offsets in pieces:
             chunks.append(_make_chunk(doc.source, unit, text, offsets))
-    return _merge_small(chunks, doc, fits)
+    merged = _merge_small(chunks, doc, fits)
+    if doc.pages:
+        return [dataclasses.replace(c, page=doc.page_at(c.start)) for c in merged]
+    return merged
 
 
 def _fitter(max_tokens: int, max_chars: int) -> Callable[[str], bool]:

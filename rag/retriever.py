@@ -397,4 +397,5 @@ def to_passage(chunk: Chunk, score: float) -> Passage:
         start=chunk.start,
         end=chunk.end,
         section=chunk.section,
+        page=chunk.page,
     )

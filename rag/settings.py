@@ -96,3 +96,33 @@ DEFAULT_CHUNKING = ChunkSettings()
 DEFAULT_POLICY = AnswerPolicy()
 DEFAULT_RULES = RuleSettings()
 DEFAULT_FUSION = FusionParams()
+
+
+@dataclass(frozen=True)
+class FormatSettings:
+    """Reading PDF, Word and web pages (rag.formats, rag.pdf)."""
+
+    # a file larger than this is refused with a message (a 300-page text PDF with an
+    # embedded CJK font is about 5 MB; 100 MB leaves room for images)
+    max_file_mb: float = 100.0
+    # a PDF with fewer visible characters than this per page on average has no usable text
+    # layer (a scan): it is refused with a message that asks for OCR
+    min_chars_per_page: float = 5.0
+    # a line this much further below the one before it than the page's usual line spacing
+    # starts a new paragraph (a blank line in the extracted text); 1.4 separates the blank
+    # line between paragraphs from plain line spacing in PDFs written by Word, LibreOffice,
+    # fpdf2 and reportlab (tests/test_pdf.py)
+    paragraph_gap: float = 1.4
+    # the usual line step is taken as at most this many times the body's type size: when
+    # every paragraph is one line, every step is a paragraph step. 1.5 keeps 1.5-spaced
+    # text one paragraph and still splits single-line paragraphs set with a blank line
+    line_step_cap: float = 1.5
+    # a line among the first or last ``edge_lines`` of a page is a header or footer when
+    # the same line (digits aside) is there on at least this share of the pages
+    repeated_share: float = 0.6
+    edge_lines: int = 2
+    # a header or footer is on at least this many pages (fewer pages: nothing is repeated)
+    min_pages_for_repeats: int = 2
+
+
+DEFAULT_FORMATS = FormatSettings()

@@ -10,6 +10,8 @@ Layout of an index folder::
         dense.faiss            FAISS IndexFlatIP over the passage vectors
         sentences.faiss        FAISS IndexFlatIP over the sentence vectors, passage by passage
         glossary.json          English <-> Chinese words of the documents (cross-lingual BM25)
+        texts/<n>.txt          the text extracted from each PDF, Word or HTML source: what
+                               its passages' offsets point into (see :func:`stored_text`)
 
 A build writes a complete new version folder first and only then points CURRENT
 at it, so a reader never sees a half-written index and a build killed halfway
@@ -50,6 +52,7 @@ PASSAGES = "passages.jsonl"
 DENSE = "dense.faiss"
 SENTENCES = "sentences.faiss"
 GLOSSARY = "glossary.json"
+TEXTS = "texts"
 _FIX = "run `rag build` to rebuild it"
 
 
@@ -59,8 +62,15 @@ class IndexStoreError(RuntimeError):
 
 @dataclass(frozen=True)
 class SourceInfo:
+    """One indexed source file."""
+
     sha256: str
     passages: int
+    size: int = 0  # bytes
+    added: str = ""  # when it was first indexed (ISO 8601)
+    format: str = ""  # see rag.formats.FORMATS
+    pages: int = 0  # PDF pages
+    text: str = ""  # its extracted text in the version folder ("" for a text file)
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class IndexData:
     sentence_vectors: np.ndarray  # (m, dim) float32
     glossary: dict[str, list[str]] = field(default_factory=dict)  # see rag.translation
     version: str = ""
+    texts: dict[str, str] = field(default_factory=dict)  # source -> extracted text (to save)
 
     @property
     def sentence_rows(self) -> np.ndarray:
@@ -119,11 +130,12 @@ def current_version(index_dir: str | Path) -> str | None:
 
 
 @contextlib.contextmanager
-def build_lock(index_dir: str | Path) -> Iterator[None]:
-    """One build at a time per index folder (a second one waits)."""
+def build_lock(index_dir: str | Path, name: str = ".lock") -> Iterator[None]:
+    """One build at a time per index folder (a second one waits); another ``name`` is
+    another lock (the document library's changes take ``.library.lock`` around a build)."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as handle:
+    with open(root / name, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -163,8 +175,15 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
     for name, vectors in ((DENSE, data.vectors), (SENTENCES, data.sentence_vectors)):
         faiss.write_index(flat_index(vectors, data.manifest.dim), str(tmp / name))
     (tmp / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), encoding="utf-8")
-    files = {name: _sha256(tmp / name) for name in (PASSAGES, DENSE, SENTENCES, GLOSSARY)}
-    manifest = replace(data.manifest, files=files, built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    sources = _write_texts(tmp, data)
+    names = [PASSAGES, DENSE, SENTENCES, GLOSSARY, *(i.text for i in sources.values() if i.text)]
+    files = {name: _sha256(tmp / name) for name in names}
+    manifest = replace(
+        data.manifest,
+        sources=sources,
+        files=files,
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     os.rename(tmp, root / version)
     pointer = root / f".{CURRENT}.{version}"
@@ -176,6 +195,37 @@ def save_index(index_dir: str | Path, data: IndexData) -> str:
     _prune(root, keep=version)
     logger.info("index version %s is live (%d passages)", version, manifest.passages)
     return version
+
+
+def _write_texts(folder: Path, data: IndexData) -> dict[str, SourceInfo]:
+    """Write each extracted text as ``texts/<n>.txt``; the sources, each naming its file."""
+    sources = dict(data.manifest.sources)
+    if data.texts:
+        (folder / TEXTS).mkdir()
+    for n, (source, text) in enumerate(sorted(data.texts.items()), 1):
+        name = f"{TEXTS}/{n:05d}.txt"
+        with open(folder / name, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        sources[source] = replace(sources[source], text=name)
+    return sources
+
+
+def stored_text(index_dir: str | Path, source: str) -> str | None:
+    """The text extracted from ``source`` (a PDF, Word or HTML file) as the live index
+    keeps it, or None when the index holds none for it (a plain text source)."""
+    root = Path(index_dir)
+    version, manifest = load_manifest(root, REUSABLE_FORMATS)
+    info = manifest.sources.get(source)
+    if info is None or not info.text:
+        return None
+    try:
+        with open(root / version / info.text, encoding="utf-8", newline="") as handle:
+            return handle.read()
+    except FileNotFoundError as exc:
+        path = root / version / info.text
+        raise IndexStoreError(f"index file {path} is missing: {_FIX}") from exc
 
 
 def _prune(root: Path, keep: str) -> None:

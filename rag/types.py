@@ -14,7 +14,9 @@ class Passage:
     ``highlights`` are ``(start, end)`` ranges *within* ``text`` that an answer
     quoted (empty for plain search results); ``quoted`` are the same ranges in the
     source file's own coordinates: ``original[a:b]`` is where each quoted sentence came
-    from (the text shown is that span cleaned, see rag.documents).
+    from (the text shown is that span cleaned, see rag.documents). For a PDF, Word or
+    HTML source, ``original`` is the text extracted from the file (``rag.source_text``
+    returns it) and ``page`` names the PDF page the passage starts on.
     """
 
     id: str
@@ -26,6 +28,7 @@ class Passage:
     section: str = ""
     highlights: tuple[tuple[int, int], ...] = ()
     quoted: tuple[tuple[int, int], ...] = ()
+    page: int | None = None  # the page of a PDF source the passage starts on, from 1
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,10 @@ class ChatServer:
         port: int | None = None,
         log_path: str | Path | None = None,
         env: dict[str, str] | None = None,
+        seeds_dir: str | Path = "seeds",
     ) -> None:
         self.index_dir = Path(index_dir)
+        self.seeds_dir = Path(seeds_dir)
         self.port = port or free_port()
         self.url = f"http://{HOST}:{self.port}/"
         if log_path is None:
@@ -65,7 +67,8 @@ class ChatServer:
     def start(self, timeout: float = 120.0) -> Self:
         code = (
             "from ui.app import serve; "
-            f"serve(host={HOST!r}, port={self.port}, index_dir={str(self.index_dir)!r})"
+            f"serve(host={HOST!r}, port={self.port}, index_dir={str(self.index_dir)!r}, "
+            f"seeds_dir={str(self.seeds_dir)!r})"
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_LLM_")}
         env.update({"GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})

@@ -13,7 +13,7 @@ from rag.chunking import Chunk, chunk_document
 from rag.documents import DocumentError, load_documents
 from rag.settings import DEFAULT_CHUNKING
 from rag.store import load_index, load_manifest
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, write_seeds
 
 ALL = ["notes/meeting.md", "tea.txt", "trade.md"]
 
@@ -167,8 +167,9 @@ def test_files_that_are_not_sources_are_reported_skipped(
     (seeds_dir / ".DS_Store").write_bytes(b"\0")  # hidden files are nobody's sources
     report = rag.build_index(seeds_dir, index, embedder=fake)
     assert report.skipped == {
-        "notes/photo.JPG": "not a .txt or .md file",
-        "report.pdf": "not a .txt or .md file",
+        "notes/photo.JPG": "not a supported file (.txt, .md, .markdown, .pdf, .docx, .html, .htm)",
+        "report.pdf": "report.pdf is damaged (data format error): open it in a PDF viewer "
+        "and save or export it again",
     }
     assert sorted(report.added) == ALL
     assert "3 added, 0 changed, 0 removed, 0 unchanged, 2 skipped;" in report.summary()
@@ -210,13 +211,28 @@ def test_progress_is_reported(seeds_dir: Path, index: Path, fake: FakeEmbedder) 
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_bad_seeds_fail_before_touching_the_index(
+def test_a_bad_file_is_skipped_with_why_and_the_others_are_indexed(
     seeds_dir: Path, index: Path, fake: FakeEmbedder
 ) -> None:
     first = rag.build_index(seeds_dir, index, embedder=fake)
     (seeds_dir / "broken.txt").write_bytes(b"\xff\xfe bad bytes")
-    with pytest.raises(DocumentError, match=r"broken\.txt"):
-        rag.build_index(seeds_dir, index, embedder=fake)
+    (seeds_dir / "empty.md").write_bytes(b"")
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.skipped["broken.txt"].startswith("broken.txt is not UTF-8 text")
+    assert report.skipped["empty.md"] == "empty.md is empty: add some text to it, or remove it"
+    assert sorted(report.unchanged) == ALL and report.version == first.version
+
+
+def test_bad_seeds_alone_fail_before_touching_the_index(
+    tmp_path: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    good = write_seeds(tmp_path / "good")
+    first = rag.build_index(good, index, embedder=fake)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.txt").write_bytes(b"\xff\xfe bad bytes")
+    with pytest.raises(DocumentError, match=r"no readable documents.*broken\.txt is not UTF-8"):
+        rag.build_index(bad, index, embedder=fake)
     assert load_index(index).version == first.version
 
 

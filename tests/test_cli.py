@@ -104,11 +104,13 @@ def test_build_lists_skipped_files_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seeds, index = write_seeds(tmp_path / "seeds"), tmp_path / "index"
-    (seeds / "report.pdf").write_bytes(b"%PDF-1.4")
+    (seeds / "report.pdf").write_bytes(b"%PDF-1.4")  # cut off after its first line
+    (seeds / "table.xlsx").write_bytes(b"PK\x03\x04")
     assert main(["build", "--seeds", str(seeds), "--index", str(index)]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^\s+skipped\s+report\.pdf: not a \.txt or \.md file$", out, flags=re.M)
-    assert "3 added, 0 changed, 0 removed, 0 unchanged, 1 skipped;" in out
+    assert re.search(r"^\s+skipped\s+report\.pdf: report\.pdf is damaged .*export it", out, re.M)
+    assert re.search(r"^\s+skipped\s+table\.xlsx: not a supported file \(\.txt", out, re.M)
+    assert "3 added, 0 changed, 0 removed, 0 unchanged, 2 skipped;" in out
 
 
 @pytest.mark.parametrize("kind", ["missing", "empty"])
@@ -118,14 +120,14 @@ def test_build_without_sources_fails_with_a_message_naming_the_folder(
     seeds = tmp_path / "my-seeds"
     if kind == "empty":
         seeds.mkdir()
-        (seeds / "notes.pdf").write_bytes(b"%PDF-1.4")  # not a .txt or .md file
+        (seeds / "notes.xlsx").write_bytes(b"PK\x03\x04")  # not a supported file
     code = main(["build", "--seeds", str(seeds), "--index", str(tmp_path / "index")])
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""
     assert captured.err.startswith("error: ")
     assert str(seeds) in captured.err
-    assert ("not found" if kind == "missing" else "no .txt or .md files") in captured.err
+    assert ("not found" if kind == "missing" else "no documents in seeds folder") in captured.err
     assert "Traceback" not in captured.err
 
 

@@ -177,7 +177,7 @@ def test_non_utf8_file_names_the_file(tmp_path: Path) -> None:
 def test_empty_folder_names_the_folder(tmp_path: Path) -> None:
     folder = tmp_path / "empty-seeds"
     folder.mkdir()
-    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "notes.xlsx").write_bytes(b"PK\x03\x04")
     (folder / ".hidden.md").write_text("# hidden\n", encoding="utf-8")
     with pytest.raises(DocumentError, match="empty-seeds"):
         load_documents(folder)
@@ -191,3 +191,12 @@ def test_missing_folder_names_the_folder(tmp_path: Path) -> None:
 def test_document_error_is_public_and_a_value_error() -> None:
     assert rag.DocumentError is DocumentError
     assert issubclass(DocumentError, ValueError)
+
+
+def test_a_word_hyphenated_at_a_line_end_is_rejoined() -> None:
+    original = "The harbour was re-\nbuilt after the storm of 1901, with a well-\nKnown crane.\n"
+    (block,) = parse_blocks(original)
+    assert block.text == (
+        "The harbour was rebuilt after the storm of 1901, with a well- Known crane."
+    )
+    assert original[block.offsets[block.text.index("rebuilt") + 2]] == "b"

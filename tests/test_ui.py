@@ -121,6 +121,16 @@ def test_source_card_without_section_has_no_section_line() -> None:
     assert "rag-section" not in html and "characters 100–104" in html
 
 
+def test_a_pdf_passage_names_its_page_in_the_card_and_the_meta_line() -> None:
+    from dataclasses import replace
+
+    pdf = replace(passage("text", source="report.pdf"), page=3)
+    text = re.sub(r"<[^>]+>", "", render.passage_card(pdf, 1))
+    assert "[1]report.pdf · page 3 · characters 100–104" in text
+    assert render.passage_meta(pdf).startswith("report.pdf · page 3 · characters 100–104")
+    assert "page" not in render.passage_meta(passage("text"))
+
+
 def test_abstention_shows_related_passages_unmarked_or_says_nothing_found() -> None:
     related = passage("可能有關的段落", ((0, 2),))
     html = render.render_sources(Answer(text="沒有", abstained=True, related=[related]))

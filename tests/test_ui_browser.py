@@ -373,3 +373,98 @@ def test_a_declined_question_points_to_the_related_passages(page: Page) -> None:
     panel = page.locator(SOURCES).inner_text()
     assert panel.index("Sources · 引用來源") < panel.index("Possibly related"), panel
     assert page.locator(f"{SOURCES} .rag-card").count() > 0
+
+
+# ---------------------------------------------------------------- documents added from the page
+
+LIGHTHOUSE = """# Ystad Lighthouse
+
+The Ystad lighthouse was built in 1872 by the harbour board of the town.
+
+Its keeper, Marta Lind, lit the lamp every evening for thirty years.
+"""
+OBSERVATORY_PAGE_1 = "\n\n".join(
+    f"The Skaldberg observatory garden has path number {n}, lined with birch trees and benches."
+    for n in range(1, 31)
+)
+OBSERVATORY_PAGE_2 = (
+    "# The telescope\n\nThe mirror of the Skaldberg telescope is 3.6 metres across "
+    "and was polished in Jena."
+)
+
+
+@pytest.fixture(scope="module")
+def library_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatServer]:
+    """A chat over a folder of one small text, with room to add and remove documents."""
+    import rag
+    from tests.conftest import write_seeds
+
+    root = tmp_path_factory.mktemp("ui-library")
+    seeds = write_seeds(
+        root / "seeds", {"tea.txt": "Oolong tea is rolled into tight balls and partly oxidised.\n"}
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("RAG_EMBEDDER", raising=False)
+        rag.build_index(seeds, root / "index")
+    with ChatServer(root / "index", seeds_dir=seeds, log_path=root / "server.log") as running:
+        yield running
+        print(running.log[-4000:])
+
+
+def ask_anew(page: Page, question: str) -> str:
+    """Ask ``question`` in a new conversation; the sources panel's text once answered."""
+    page.click("#rag-new-conversation")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#rag-chatbot [data-testid=\"bot\"]').length === 0"
+    )
+    ask(page, question)
+    wait_for_answer(page)
+    return page.locator(SOURCES).inner_text()
+
+
+def test_documents_added_from_the_page_are_cited_and_removed(
+    browser: Browser, library_server: ChatServer, tmp_path: Path
+) -> None:
+    from tests.make_documents import write_docx, write_pdf
+
+    docx_file = write_docx(LIGHTHOUSE, tmp_path / "lighthouse.docx")
+    observatory = f"{OBSERVATORY_PAGE_1}\n\n{OBSERVATORY_PAGE_2}"
+    pdf_file = write_pdf(observatory, tmp_path / "observatory.pdf")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS * 2)
+    page.goto(library_server.url)
+    page.wait_for_selector(QUESTION)
+    page.click('#rag-library button[aria-label="Toggle Sidebar"]')
+    page.set_input_files("#rag-upload input[type=file]", [str(docx_file), str(pdf_file)])
+    page.wait_for_selector("#rag-library-message .rag-ok")
+    message = page.locator("#rag-library-message").inner_text()
+    assert "lighthouse.docx" in message and "observatory.pdf" in message, message
+    listed = page.locator("#rag-documents").inner_text()
+    assert "lighthouse.docx" in listed and "observatory.pdf" in listed, listed
+    assert re.search(r"observatory\.pdf\s+[\d.]+ KB\s+2\s", listed), listed  # size, 2 pages
+
+    sources = ask_anew(page, "When was the Ystad lighthouse built?")
+    assert "1872" in page.locator(BOT).last.inner_text()
+    assert "lighthouse.docx" in sources, sources
+    sources = ask_anew(page, "How wide is the mirror of the Skaldberg telescope?")
+    assert "3.6" in page.locator(BOT).last.inner_text()
+    assert re.search(r"observatory\.pdf · page 2 · characters", sources), sources
+    href = page.locator(f"{SOURCES} .rag-card .rag-file a").first.get_attribute("href")
+    assert href is not None and href.endswith("observatory.pdf#page=2"), href
+    opened = page.request.get(library_server.url + href.split("#")[0])
+    assert opened.ok and opened.body() == pdf_file.read_bytes()  # the card opens the file
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "documents.png"), full_page=True)
+
+    page.click("#rag-remove-choice input")
+    page.get_by_role("option", name="lighthouse.docx").click()
+    page.click("#rag-remove")
+    page.wait_for_function(
+        "() => document.querySelector('#rag-library-message').innerText.includes('Removed')"
+    )
+    assert "lighthouse.docx" not in page.locator("#rag-documents").inner_text()
+    sources = ask_anew(page, "When was the Ystad lighthouse built?")
+    assert "lighthouse.docx" not in sources, sources
+    assert "1872" not in page.locator(BOT).last.inner_text()
+    context.close()

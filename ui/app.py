@@ -17,18 +17,22 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # after the environment is set
 
+from rag import Passage
 from ui.chat import Conversation, Message, api_turn, chat_turn
+from ui.documents_panel import documents_panel
 from ui.engine import LiveAssistant
 from ui.render import (
     LOADING_STATUS,
     SOURCES_CSS,
     SOURCES_LINK_CSS,
     STATUS_CSS,
+    FileLink,
     escape,
     render_sources,
     render_sources_link,
@@ -139,9 +143,13 @@ def launch_options() -> dict[str, Any]:
 
 
 def create_app(
-    index_dir: str | Path = "index", llm: Any = "env", live: LiveAssistant | None = None
+    index_dir: str | Path = "index",
+    llm: Any = "env",
+    live: LiveAssistant | None = None,
+    seeds_dir: str | Path = "seeds",
 ) -> gr.Blocks:
-    """The chat page over the index in ``index_dir``.
+    """The chat page over the index in ``index_dir``, with a panel that adds documents
+    to ``seeds_dir`` and the index, lists them and removes them.
 
     ``llm`` goes to :class:`rag.Assistant` (``"env"``: use ``RAG_LLM_*`` if set; ``None``:
     quote the documents; or an ``LLMConfig`` / ``ChatClient``). The app starts even when
@@ -152,6 +160,7 @@ def create_app(
     if live is None:
         live = LiveAssistant(index_dir, llm=llm)
         start_warm_up(live)
+    file_link = file_links(seeds_dir)
 
     def status() -> str:
         info = live.info()
@@ -166,6 +175,9 @@ def create_app(
         for last in chat_turn(live, question, before):
             done = last[3] is not before  # the turn's conversation is made at its end
             link = render_sources_link(last[3].answer, pending=not done)
+            if done and last[3].answer is not None:  # the final cards link to the files
+                cards = render_sources(last[3].answer, file_link=file_link)
+                last = (last[0], last[1], cards, last[3])
             yield (*last, link, gr.skip())
         if last is not None and live.version != version:
             yield (*last, link, status())  # the index was (re)loaded for this question
@@ -290,7 +302,23 @@ def create_app(
             api_new_conversation, None, [conversation], api_name="new_conversation", queue=False
         )
         app.load(status, None, index_status, api_visibility="private", show_progress="hidden")
+        documents_panel(app, Path(seeds_dir), Path(index_dir), status, index_status)
     return app
+
+
+def file_links(seeds_dir: str | Path) -> FileLink:
+    """Where the page opens a passage's source file: the file as the server gives it (see
+    ``serve``: ``allowed_paths``), a PDF at the passage's page; None for no such file."""
+    seeds_root = Path(seeds_dir).resolve()
+
+    def file_link(passage: Passage) -> str | None:
+        path = (seeds_root / passage.source).resolve()
+        if not path.is_relative_to(seeds_root) or not path.is_file():
+            return None
+        page = f"#page={passage.page}" if passage.page is not None else ""
+        return f"gradio_api/file={quote(str(path))}{page}"
+
+    return file_link
 
 
 def start_warm_up(live: LiveAssistant) -> None:
@@ -303,14 +331,16 @@ def serve(
     index_dir: str | Path = "index",
     open_browser: bool = False,
     llm: Any = "env",
+    seeds_dir: str | Path = "seeds",
 ) -> None:
-    """Launch the chat on ``host:port`` over ``index_dir``, print its URL, block until Ctrl+C."""
+    """Launch the chat on ``host:port`` over ``index_dir`` (documents added from the page
+    go to ``seeds_dir``), print its URL, block until Ctrl+C."""
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     live = LiveAssistant(index_dir, llm=llm)
-    app = create_app(index_dir, llm=llm, live=live)
+    app = create_app(index_dir, llm=llm, live=live, seeds_dir=seeds_dir)
     app.queue(default_concurrency_limit=CONCURRENCY)
     try:
         _, local_url, _ = app.launch(
@@ -321,6 +351,7 @@ def serve(
             quiet=True,
             show_error=False,
             ssr_mode=False,
+            allowed_paths=[str(Path(seeds_dir).resolve())],  # source cards open the files
             **launch_options(),
         )
     except OSError as exc:

@@ -9,7 +9,7 @@ containing ``<script>`` or ``<img onerror=…>`` is shown as text, never run.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rag import Answer, Passage
 
@@ -30,6 +30,10 @@ SOURCES_EMPTY = (
 )
 SOURCES_WORKING = "Searching the documents… · 正在查找文件…"
 CHARACTERS = "characters"
+PAGE = "page"  # a PDF source's page: "page 3"
+OPEN_FILE = "Open the file (at this page) · 開啟檔案"
+# a passage -> the address of its source file (a PDF's at its page), or None
+FileLink = Callable[[Passage], str | None]
 # Appended to a declined answer's bubble when related passages are offered: the sources
 # panel is beside the chat on a wide screen and after it on a phone, so no "below".
 RELATED_POINTER = {
@@ -125,19 +129,36 @@ def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 
 def passage_meta(passage: Passage) -> str:
-    """``source file · characters start–end · section`` as plain text."""
+    """``source file · page n · characters start–end · section`` as plain text (the page
+    for a PDF source only)."""
     parts = [passage.source, f"{CHARACTERS} {passage.start}–{passage.end}"]
+    if passage.page is not None:
+        parts.insert(1, f"{PAGE} {passage.page}")
     if passage.section:
         parts.append(passage.section)
     return " · ".join(parts)
 
 
-def passage_card(passage: Passage, number: int | None = None, *, marks: bool = True) -> str:
-    """One passage: ``[n] source · characters a–b``, its section path on one line (cut
+def passage_card(
+    passage: Passage, number: int | None = None, *, marks: bool = True, link: str | None = None
+) -> str:
+    """One passage: ``[n] source · page p · characters a–b`` (the page for a PDF
+    source; the file name opens ``link`` when given), its section path on one line (cut
     with an ellipsis when long, in full in its tooltip), then its highlighted text."""
     label = f'<span class="rag-n">[{number}]</span>' if number is not None else ""
+    name = escape(passage.source)
+    if link:
+        name = (
+            f'<a href="{escape(link)}" target="_blank" rel="noopener" '
+            f'title="{OPEN_FILE}">{name}</a>'
+        )
+    page = (
+        f'<span class="rag-page">{PAGE} {passage.page}</span> · '
+        if passage.page is not None
+        else ""
+    )
     meta = (
-        f'<span class="rag-file">{escape(passage.source)}</span> · '
+        f'<span class="rag-file">{name}</span> · {page}'
         f'<span class="rag-chars">{CHARACTERS} {passage.start}–{passage.end}</span>'
     )
     section = ""
@@ -156,8 +177,19 @@ def passage_card(passage: Passage, number: int | None = None, *, marks: bool = T
     )
 
 
-def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY) -> str:
-    """The sources panel for ``answer``; with no answer, ``message`` under the title."""
+def render_sources(
+    answer: Answer | None = None,
+    *,
+    message: str = SOURCES_EMPTY,
+    file_link: FileLink | None = None,
+) -> str:
+    """The sources panel for ``answer``; with no answer, ``message`` under the title.
+    With ``file_link``, each card's file name opens the file (a PDF at the page)."""
+
+    def card(passage: Passage, number: int | None = None, marks: bool = True) -> str:
+        link = file_link(passage) if file_link is not None else None
+        return passage_card(passage, number, marks=marks, link=link)
+
     parts = ['<section class="rag-sources">']
     if answer is not None and answer.notice:
         parts.append(f'<div class="rag-notice" role="status">⚠ {escape(answer.notice)}</div>')
@@ -168,12 +200,12 @@ def render_sources(answer: Answer | None = None, *, message: str = SOURCES_EMPTY
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
         if answer.confidence is not None:
             parts.append(confidence_note(answer.confidence))
-        parts.extend(passage_card(p, n) for n, p in enumerate(answer.citations, 1))
+        parts.extend(card(p, n) for n, p in enumerate(answer.citations, 1))
     elif answer.related:
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
         parts.append(f"<h4>{RELATED_TITLE}</h4>")
         parts.append(f'<p class="rag-note">{RELATED_NOTE}</p>')
-        parts.extend(passage_card(p, marks=False) for p in answer.related)
+        parts.extend(card(p, marks=False) for p in answer.related)
     else:
         parts.append(f"<h3>{SOURCES_TITLE}</h3>")
         parts.append(f'<p class="rag-empty">{NO_SOURCES}</p>')

@@ -1,0 +1,44 @@
+"""Word documents and web pages as Markdown-like text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.markup import docx_text, html_text
+from tests.make_documents import write_docx
+
+
+def test_docx_keeps_order_headings_lists_and_tables(tmp_path: Path) -> None:
+    text = "# 港口\n\n港口於1901年啟用。\n\n## Cranes\n\n- Tower crane\n- Gantry crane\n\nThe end."
+    path = write_docx(text, tmp_path / "port.docx", table=[["Year", "Ships"], ["1901", "12"]])
+    assert docx_text(path.read_bytes()) == (
+        "# 港口\n\n港口於1901年啟用。\n\n## Cranes\n\n- Tower crane\n- Gantry crane\n\n"
+        "The end.\n\n- Year | Ships\n- 1901 | 12\n"
+    )
+
+
+def test_a_damaged_docx_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"save it again as \.docx"):
+        docx_text(b"PK\x03\x04 not really a zip")
+
+
+def test_html_keeps_the_main_text_and_drops_navigation() -> None:
+    page = b"""<!doctype html><html><head><title>T</title><style>p{}</style></head><body>
+    <header><a href="/">Site</a></header><nav><ul><li>Home</li><li>News</li></ul></nav>
+    <main><h1>Harbour &amp; docks</h1><p>The harbour <b>opened</b> in 1901.</p>
+    Loose text.<div><p>In a div.</p></div>
+    <ul><li>cranes</li><li><p>docks</p></li></ul>
+    <table><tr><th>Year</th><th>Ships</th></tr><tr><td>1901</td><td>12</td></tr></table>
+    <script>var x = 1;</script><form><button>Subscribe</button></form></main>
+    <aside>Related links</aside><footer>(c) 2024</footer></body></html>"""
+    assert html_text(page) == (
+        "# Harbour & docks\n\nThe harbour opened in 1901.\n\nLoose text.\n\nIn a div.\n\n"
+        "- cranes\n\ndocks\n\n- Year | Ships\n- 1901 | 12\n"
+    )
+
+
+def test_html_without_main_reads_the_body() -> None:
+    assert html_text(b"<p>One.</p><p>Two.</p>") == "One.\n\nTwo.\n"
+    assert html_text(b"<html><body><nav>Menu</nav></body></html>") == ""
