@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -142,6 +143,73 @@ def launch_options() -> dict[str, Any]:
     return {"theme": theme(), "css": CSS}
 
 
+class ChatHandlers:
+    """What the page's events call: answering typed and example questions, the /chat and
+    /new_conversation API, starting afresh, the status line."""
+
+    def __init__(self, live: LiveAssistant, file_link: FileLink) -> None:
+        self.live = live
+        self.file_link = file_link
+
+    def status(self) -> str:
+        info = self.live.info()
+        return render_status(info.version, info.passages, info.documents, info.built_at, info.error)
+
+    def respond(
+        self, question: str, conversation: Conversation | None
+    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
+        version = self.live.version
+        before = conversation or Conversation()
+        last = None
+        for last in chat_turn(self.live, question, before):
+            done = last[3] is not before  # the turn's conversation is made at its end
+            link = render_sources_link(last[3].answer, pending=not done)
+            if done and last[3].answer is not None:  # the final cards link to the files
+                cards = render_sources(last[3].answer, file_link=self.file_link)
+                last = (last[0], last[1], cards, last[3])
+            yield (*last, link, gr.skip())
+        if last is not None and self.live.version != version:
+            yield (*last, link, self.status())  # the index was (re)loaded for this question
+
+    def respond_to_example(
+        self, event: gr.SelectData, conversation: Conversation | None
+    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
+        value = event.value if isinstance(event.value, dict) else {"text": str(event.value)}
+        yield from self.respond(str(value.get("text", "")), conversation)
+
+    def api_chat(
+        self, message: str, conversation: Conversation | None
+    ) -> Iterator[tuple[str, Conversation]]:
+        """Answer ``message`` from the documents, following up on this session's conversation.
+
+        Yields the answer text as it is written; the last value is the final answer, with
+        citation markers [1], [2] … (or a message saying why there is none).
+        """
+        yield from api_turn(self.live, message, conversation)
+
+    @staticmethod
+    def reset_page() -> tuple[list[Message], str, str, Conversation, str]:
+        return [], render_sources(), render_sources_link(), Conversation(), ""
+
+    @staticmethod
+    def api_new_conversation() -> Conversation:
+        """Forget this session's conversation: the next /chat question starts afresh."""
+        return Conversation()
+
+
+@dataclass
+class ChatPage:
+    """The components of the chat page."""
+
+    conversation: gr.State
+    index_status: gr.HTML
+    chatbot: gr.Chatbot
+    textbox: gr.Textbox
+    clear: gr.Button
+    sources_link: gr.HTML
+    sources: gr.HTML
+
+
 def create_app(
     index_dir: str | Path = "index",
     llm: Any = "env",
@@ -160,150 +228,139 @@ def create_app(
     if live is None:
         live = LiveAssistant(index_dir, llm=llm)
         start_warm_up(live)
-    file_link = file_links(seeds_dir)
-
-    def status() -> str:
-        info = live.info()
-        return render_status(info.version, info.passages, info.documents, info.built_at, info.error)
-
-    def respond(
-        question: str, conversation: Conversation | None
-    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
-        version = live.version
-        before = conversation or Conversation()
-        last = None
-        for last in chat_turn(live, question, before):
-            done = last[3] is not before  # the turn's conversation is made at its end
-            link = render_sources_link(last[3].answer, pending=not done)
-            if done and last[3].answer is not None:  # the final cards link to the files
-                cards = render_sources(last[3].answer, file_link=file_link)
-                last = (last[0], last[1], cards, last[3])
-            yield (*last, link, gr.skip())
-        if last is not None and live.version != version:
-            yield (*last, link, status())  # the index was (re)loaded for this question
-
-    def respond_to_example(
-        event: gr.SelectData, conversation: Conversation | None
-    ) -> Iterator[tuple[str, list[Message], str, Conversation, str, str | Any]]:
-        value = event.value if isinstance(event.value, dict) else {"text": str(event.value)}
-        yield from respond(str(value.get("text", "")), conversation)
-
-    def api_chat(
-        message: str, conversation: Conversation | None
-    ) -> Iterator[tuple[str, Conversation]]:
-        """Answer ``message`` from the documents, following up on this session's conversation.
-
-        Yields the answer text as it is written; the last value is the final answer, with
-        citation markers [1], [2] … (or a message saying why there is none).
-        """
-        yield from api_turn(live, message, conversation)
-
-    def reset_page() -> tuple[list[Message], str, str, Conversation, str]:
-        return [], render_sources(), render_sources_link(), Conversation(), ""
-
-    def api_new_conversation() -> Conversation:
-        """Forget this session's conversation: the next /chat question starts afresh."""
-        return Conversation()
-
+    handlers = ChatHandlers(live, file_links(seeds_dir))
     with gr.Blocks(title=TITLE, fill_width=False) as app:
-        conversation = gr.State(Conversation())
-        gr.HTML(
-            f'<div class="rag-header"><h1>{escape(TITLE)}</h1><p>{escape(SUBTITLE)}</p></div>',
-            css_template=HEADER_CSS,
-            elem_id="rag-header",
-            js_on_load=None,
+        page = _chat_page()
+        _answering_events(handlers, page)
+        _api_events(handlers, page.conversation)
+        app.load(
+            handlers.status,
+            None,
+            page.index_status,
+            api_visibility="private",
+            show_progress="hidden",
         )
-        index_status = gr.HTML(
-            status_line(LOADING_STATUS),
-            css_template=STATUS_CSS,
-            elem_id="rag-status",
-            js_on_load=None,
-        )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
-                chatbot = gr.Chatbot(
-                    label=CHAT_LABEL,
-                    elem_id="rag-chatbot",
-                    height=560,
-                    render_markdown=False,  # messages are escaped text, shown as is
-                    sanitize_html=True,
-                    latex_delimiters=[],
-                    buttons=["copy", "copy_all"],
-                    placeholder=CHAT_PLACEHOLDER,
-                    examples=[{"text": q} for q in EXAMPLES],
-                    feedback_options=None,
+        documents_panel(app, Path(seeds_dir), Path(index_dir), handlers.status, page.index_status)
+    return app
+
+
+def _chat_page() -> ChatPage:
+    """The header, status line, chat, question box and sources panel."""
+    conversation = gr.State(Conversation())
+    gr.HTML(
+        f'<div class="rag-header"><h1>{escape(TITLE)}</h1><p>{escape(SUBTITLE)}</p></div>',
+        css_template=HEADER_CSS,
+        elem_id="rag-header",
+        js_on_load=None,
+    )
+    index_status = gr.HTML(
+        status_line(LOADING_STATUS), css_template=STATUS_CSS, elem_id="rag-status", js_on_load=None
+    )
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(
+                label=CHAT_LABEL,
+                elem_id="rag-chatbot",
+                height=560,
+                render_markdown=False,  # messages are escaped text, shown as is
+                sanitize_html=True,
+                latex_delimiters=[],
+                buttons=["copy", "copy_all"],
+                placeholder=CHAT_PLACEHOLDER,
+                examples=[{"text": q} for q in EXAMPLES],
+                feedback_options=None,
+            )
+            textbox = gr.Textbox(
+                show_label=False,
+                placeholder=PLACEHOLDER,
+                submit_btn=ASK,
+                max_lines=6,
+                autofocus=True,
+                elem_id="rag-question",
+            )
+            with gr.Row(equal_height=True, elem_id="rag-actions"):
+                clear = gr.Button(
+                    NEW_CONVERSATION,
+                    variant="secondary",
+                    size="sm",
+                    scale=0,
+                    min_width=0,
+                    elem_id="rag-new-conversation",
                 )
-                textbox = gr.Textbox(
-                    show_label=False,
-                    placeholder=PLACEHOLDER,
-                    submit_btn=ASK,
-                    max_lines=6,
-                    autofocus=True,
-                    elem_id="rag-question",
-                )
-                with gr.Row(equal_height=True, elem_id="rag-actions"):
-                    clear = gr.Button(
-                        NEW_CONVERSATION,
-                        variant="secondary",
-                        size="sm",
-                        scale=0,
-                        min_width=0,
-                        elem_id="rag-new-conversation",
-                    )
-                    sources_link = gr.HTML(  # shown when the sources follow the chat
-                        render_sources_link(),
-                        css_template=SOURCES_LINK_CSS,
-                        elem_id="rag-sources-link",
-                        scale=1,
-                        min_width=0,
-                        js_on_load=None,
-                    )
-            with gr.Column(scale=2, min_width=320):
-                sources = gr.HTML(
-                    render_sources(),
-                    css_template=SOURCES_CSS,
-                    elem_id="rag-sources-panel",
-                    padding=True,
+                sources_link = gr.HTML(  # shown when the sources follow the chat
+                    render_sources_link(),
+                    css_template=SOURCES_LINK_CSS,
+                    elem_id="rag-sources-link",
+                    scale=1,
+                    min_width=0,
                     js_on_load=None,
                 )
-        api_box = gr.Textbox(visible=False, label="message")
-        api_answer = gr.Textbox(visible=False, label="answer")
-        api_trigger = gr.Button(visible=False)
-        api_reset = gr.Button(visible=False)
+        with gr.Column(scale=2, min_width=320):
+            sources = gr.HTML(
+                render_sources(),
+                css_template=SOURCES_CSS,
+                elem_id="rag-sources-panel",
+                padding=True,
+                js_on_load=None,
+            )
+    return ChatPage(conversation, index_status, chatbot, textbox, clear, sources_link, sources)
 
-        outputs = [textbox, chatbot, sources, conversation, sources_link, index_status]
-        answering: dict[str, Any] = {  # typed and example questions answer alike
-            "api_visibility": "private",
-            "show_progress": "minimal",
-            "show_progress_on": [chatbot],
-            "concurrency_limit": CONCURRENCY,
-            "concurrency_id": "answer",
-        }
-        ask = textbox.submit(respond, [textbox, conversation], outputs, **answering)
-        example = chatbot.example_select(respond_to_example, [conversation], outputs, **answering)
-        gr.on(
-            [clear.click, chatbot.clear],
-            reset_page,
-            None,
-            [chatbot, sources, sources_link, conversation, textbox],
-            cancels=[ask, example],
-            api_visibility="private",
-            queue=False,
-        )
-        api_trigger.click(
-            api_chat,
-            [api_box, conversation],
-            [api_answer, conversation],
-            api_name="chat",
-            concurrency_limit=CONCURRENCY,
-            concurrency_id="answer",
-        )
-        api_reset.click(
-            api_new_conversation, None, [conversation], api_name="new_conversation", queue=False
-        )
-        app.load(status, None, index_status, api_visibility="private", show_progress="hidden")
-        documents_panel(app, Path(seeds_dir), Path(index_dir), status, index_status)
-    return app
+
+def _answering_events(handlers: ChatHandlers, page: ChatPage) -> None:
+    """Typed and example questions answer alike; "New conversation" starts afresh."""
+    outputs = [
+        page.textbox,
+        page.chatbot,
+        page.sources,
+        page.conversation,
+        page.sources_link,
+        page.index_status,
+    ]
+    answering: dict[str, Any] = {
+        "api_visibility": "private",
+        "show_progress": "minimal",
+        "show_progress_on": [page.chatbot],
+        "concurrency_limit": CONCURRENCY,
+        "concurrency_id": "answer",
+    }
+    ask = page.textbox.submit(
+        handlers.respond, [page.textbox, page.conversation], outputs, **answering
+    )
+    example = page.chatbot.example_select(
+        handlers.respond_to_example, [page.conversation], outputs, **answering
+    )
+    gr.on(
+        [page.clear.click, page.chatbot.clear],
+        handlers.reset_page,
+        None,
+        [page.chatbot, page.sources, page.sources_link, page.conversation, page.textbox],
+        cancels=[ask, example],
+        api_visibility="private",
+        queue=False,
+    )
+
+
+def _api_events(handlers: ChatHandlers, conversation: gr.State) -> None:
+    """/chat and /new_conversation for gradio_client, on hidden components."""
+    api_box = gr.Textbox(visible=False, label="message")
+    api_answer = gr.Textbox(visible=False, label="answer")
+    api_trigger = gr.Button(visible=False)
+    api_reset = gr.Button(visible=False)
+    api_trigger.click(
+        handlers.api_chat,
+        [api_box, conversation],
+        [api_answer, conversation],
+        api_name="chat",
+        concurrency_limit=CONCURRENCY,
+        concurrency_id="answer",
+    )
+    api_reset.click(
+        handlers.api_new_conversation,
+        None,
+        [conversation],
+        api_name="new_conversation",
+        queue=False,
+    )
 
 
 def file_links(seeds_dir: str | Path) -> FileLink:
