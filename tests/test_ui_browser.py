@@ -300,7 +300,9 @@ def answered(page: Page, question: str, turns: int) -> None:
 
 def test_the_page_fits_the_first_screen(screen_page: tuple[Screen, Page]) -> None:
     screen, page = screen_page
-    page.wait_for_function("() => document.querySelector('#rag-status').innerText.includes(':')")
+    page.wait_for_function(
+        "() => document.querySelector('#rag-status').innerText.includes('Index:')"
+    )
     status = page.locator("#rag-status").inner_text()
     assert re.search(r"Index: 1 document, \d+ passages, built \d{4}-\d\d-\d\d \d\d:\d\d", status)
     assert "version" not in status and not re.search(r"\bv\d{6,}", status), status
