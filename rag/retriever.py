@@ -33,8 +33,9 @@ from rag.embeddings import Embedder, canonical_name, load_embedder
 from rag.language import detect_language, is_chinese, to_script
 from rag.languages import ABOUT_THE_DOCUMENT
 from rag.lexical import BM25, normalise, tokenize
+from rag.milvus_store import is_store_uri
 from rag.settings import DEFAULT_FUSION, FusionParams
-from rag.store import IndexData, IndexStoreError, flat_index, load_index, vectors_of
+from rag.store import IndexData, IndexStoreError, Manifest, flat_index, load_index, vectors_of
 from rag.translation import translate
 from rag.types import Passage
 
@@ -74,6 +75,15 @@ class _Pool:
     # the question's own vector when the search used a blend (see _search_vector): the
     # cosines handed on with each hit are this vector's, as the answerer was fitted on
     plain: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the dense and lexical searches found: passage positions and both BM25 votes."""
+
+    ids: frozenset[int]
+    own_words: list[tuple[int, float]]  # (passage, BM25 score) of the query's words
+    other_words: list[tuple[int, float]]  # the same for its translated words
 
 
 @dataclass(frozen=True)
@@ -123,26 +133,31 @@ class Retriever:
         fusion: FusionParams = DEFAULT_FUSION,
         rerankers: Sequence[Reranker] = RERANKERS,
     ) -> None:
-        if embedder.name != data.manifest.embedder or embedder.dim != data.manifest.dim:
-            raise IndexStoreError(
-                f"the index was built with embedder {data.manifest.embedder!r} "
-                f"({data.manifest.dim}-d) but the query embedder is {embedder.name!r} "
-                f"({embedder.dim}-d): run `rag build --embedder {embedder.name} --full`, "
-                f"or search with --embedder {data.manifest.embedder}"
-            )
+        check_embedder(data.manifest, embedder)
+        self._passages = flat_index(data.vectors, data.manifest.dim)
+        self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
+        # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
+        data = replace(
+            data, vectors=vectors_of(self._passages), sentence_vectors=vectors_of(self._sentences)
+        )
+        self._bm25 = BM25(data.terms)
+        self._attach(data, embedder, fusion, rerankers)
+
+    def _attach(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        fusion: FusionParams,
+        rerankers: Sequence[Reranker],
+    ) -> None:
+        """What every retriever keeps of its index, wherever its vectors are searched."""
         self.embedder = embedder
         self.fusion = fusion
         self.rerankers = tuple(rerankers)
         self.version = data.version
-        self._passages = flat_index(data.vectors, data.manifest.dim)
-        self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
-        # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
-        self.data = data = replace(
-            data, vectors=vectors_of(self._passages), sentence_vectors=vectors_of(self._sentences)
-        )
+        self.data = data
         self._rows = data.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
-        self._bm25 = BM25(data.terms)
         self._chinese = np.array([is_chinese(c.text) for c in data.chunks], dtype=bool)
         first: dict[str, int] = {}
         for i, chunk in enumerate(data.chunks):
@@ -160,18 +175,16 @@ class Retriever:
         embedder: Embedder | str | None = None,
         fusion: FusionParams = DEFAULT_FUSION,
     ) -> Retriever:
-        """Load the live index; the embedder defaults to the one the index was built with."""
+        """Load the live index; the embedder defaults to the one the index was built with.
+
+        ``index`` is an index folder or a Milvus store URI (``milvus://host:port/collection``,
+        ``milvus-lite://path/to/file.db``; see rag.milvus_store)."""
+        if is_store_uri(index):
+            from rag.milvus_search import MilvusRetriever
+
+            return MilvusRetriever.open(str(index), embedder, fusion)
         data = load_index(index)
-        if embedder is None or isinstance(embedder, str):
-            name = canonical_name(embedder) if embedder else data.manifest.embedder
-            if name != data.manifest.embedder:
-                raise IndexStoreError(
-                    f"the index in {index} was built with embedder {data.manifest.embedder!r}, "
-                    f"not {name!r}: run `rag build --embedder {name} --full` to rebuild it "
-                    f"for that embedder"
-                )
-            embedder = load_embedder(name)
-        return cls(data, embedder, fusion)
+        return cls(data, resolve_embedder(data.manifest, index, embedder), fusion)
 
     def __len__(self) -> int:
         return len(self.data.chunks)
@@ -229,35 +242,57 @@ class Retriever:
     ) -> _Pool:
         """Candidates from the dense passage and sentence searches and the two BM25 votes,
         with their dense scores."""
-        f = self.fusion
-        depth = min(len(self.data.chunks), max(f.candidates, k))
+        depth = min(len(self.data.chunks), max(self.fusion.candidates, k))
         plain = self.query_vector(query)
-        qvec = self._search_vector(query, chinese, translated)[None, :]
-        _, passage_ids = self._passages.search(qvec, depth)
-        sentence_depth = min(len(self._owner), depth * f.sentence_depth)
-        _, sentence_ids = self._sentences.search(qvec, sentence_depth)
+        qvec = self._search_vector(query, chinese, translated)
         own = self._chinese == chinese  # passages in its language
-        own_words = self._bm25.top(tokenize(query), depth, own) if own.any() else []
-        other_words = self._bm25.top(list(translated), depth, ~own) if not own.all() else []
-        candidates = {int(i) for i in passage_ids[0] if i >= 0}
-        candidates |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
-        candidates |= {i for i, _ in own_words + other_words}
+        found = self._candidates(qvec, tokenize(query), list(translated), own, depth)
+        candidates = set(found.ids)
         if about_document:
             candidates |= set(self.openings)
         ids = np.array(sorted(candidates))
-        sentence_cos = [
-            self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ qvec[0] for i in ids
-        ]
+        sentence_cos = self._sentence_cosines(ids, qvec)
         return _Pool(
             ids=ids,
             own=own[ids],
-            passage_cos=self.data.vectors[ids] @ qvec[0],
+            passage_cos=self._passage_cosines(ids, qvec),
             sentence_cos=sentence_cos,
             best_sentence=np.array([s.max() if len(s) else -1.0 for s in sentence_cos]),
-            own_words=own_words,
-            other_words=other_words,
-            plain=None if qvec[0] is plain else plain,
+            own_words=found.own_words,
+            other_words=found.other_words,
+            plain=None if qvec is plain else plain,
         )
+
+    def _candidates(
+        self,
+        qvec: np.ndarray,
+        terms: Sequence[str],
+        translated: Sequence[str],
+        own: np.ndarray,
+        depth: int,
+    ) -> Candidates:
+        """The ``depth`` best passages by dense passage search, the owners of the best
+        sentences by dense sentence search, and the two BM25 votes: the query's ``terms``
+        over the passages in its language (``own``), its ``translated`` terms over the
+        others. Another store searches here instead (rag.milvus_search)."""
+        sentence_depth = min(len(self._owner), depth * self.fusion.sentence_depth)
+        _, passage_ids = self._passages.search(qvec[None, :], depth)
+        _, sentence_ids = self._sentences.search(qvec[None, :], sentence_depth)
+        own_words = self._bm25.top(terms, depth, own) if own.any() else []
+        other_words = self._bm25.top(translated, depth, ~own) if not own.all() else []
+        ids = {int(i) for i in passage_ids[0] if i >= 0}
+        ids |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
+        ids |= {i for i, _ in own_words + other_words}
+        return Candidates(frozenset(ids), own_words, other_words)
+
+    def _passage_cosines(self, ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
+        """The cosine of each passage in ``ids`` with the query vector."""
+        return self.data.vectors[ids] @ qvec
+
+    def _sentence_cosines(self, ids: Sequence[int], qvec: np.ndarray) -> list[np.ndarray]:
+        """The cosines of every sentence of each passage in ``ids`` with the query vector."""
+        vectors, rows = self.data.sentence_vectors, self._rows
+        return [vectors[rows[i] : rows[i + 1]] @ qvec for i in ids]
 
     def _fuse(self, pool: _Pool) -> None:
         """The dense score and the two BM25 votes, each scaled to 0..1 over the candidates,
@@ -282,14 +317,16 @@ class Retriever:
 
     def _hits(self, pool: _Pool, k: int) -> list[Hit]:
         lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage
+        best = np.argsort(-pool.fused, kind="stable")[:k]
+        sentence_cos = [pool.sentence_cos[j] for j in best]
+        passage_cos = pool.passage_cos[best]
+        if pool.plain is not None:  # the evidence is against the question's own vector
+            sentence_cos = self._sentence_cosines(pool.ids[best], pool.plain)
+            passage_cos = self._passage_cosines(pool.ids[best], pool.plain)
         hits = []
-        for j in np.argsort(-pool.fused, kind="stable")[:k]:
+        for j, scores, dense in zip(best, sentence_cos, passage_cos.tolist(), strict=True):
             i = int(pool.ids[j])
             chunk = self.data.chunks[i]
-            scores, dense = pool.sentence_cos[j], float(pool.passage_cos[j])
-            if pool.plain is not None:
-                scores = self.data.sentence_vectors[self._rows[i] : self._rows[i + 1]] @ pool.plain
-                dense = float(self.data.vectors[i] @ pool.plain)
             hits.append(
                 Hit(
                     passage=to_passage(chunk, float(pool.fused[j])),
@@ -360,12 +397,12 @@ class Retriever:
         """
         qvec = self.query_vector(question)
         out = []
-        for hit in hits:
-            rows = self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]
-            if not len(rows):
+        cosines = self._sentence_cosines([hit.index for hit in hits], qvec)
+        for hit, fresh in zip(hits, cosines, strict=True):
+            if not len(fresh):
                 out.append(hit)
                 continue
-            scores = weight * (rows @ qvec) + (1 - weight) * np.array(hit.sentence_scores)
+            scores = weight * fresh + (1 - weight) * np.array(hit.sentence_scores)
             out.append(
                 replace(
                     hit,
@@ -375,6 +412,33 @@ class Retriever:
                 )
             )
         return out
+
+
+def check_embedder(manifest: Manifest, embedder: Embedder) -> None:
+    """Refuse a query embedder other than the one the index was built with."""
+    if embedder.name != manifest.embedder or embedder.dim != manifest.dim:
+        raise IndexStoreError(
+            f"the index was built with embedder {manifest.embedder!r} "
+            f"({manifest.dim}-d) but the query embedder is {embedder.name!r} "
+            f"({embedder.dim}-d): run `rag build --embedder {embedder.name} --full`, "
+            f"or search with --embedder {manifest.embedder}"
+        )
+
+
+def resolve_embedder(
+    manifest: Manifest, index: str | Path, embedder: Embedder | str | None
+) -> Embedder:
+    """``embedder``, loaded by name when given one, else the one the index was built with."""
+    if embedder is not None and not isinstance(embedder, str):
+        return embedder
+    name = canonical_name(embedder) if embedder else manifest.embedder
+    if name != manifest.embedder:
+        raise IndexStoreError(
+            f"the index in {index} was built with embedder {manifest.embedder!r}, "
+            f"not {name!r}: run `rag build --embedder {name} --full` to rebuild it "
+            f"for that embedder"
+        )
+    return load_embedder(name)
 
 
 def is_about_the_document(question: str) -> bool:

@@ -126,3 +126,19 @@ class FormatSettings:
 
 
 DEFAULT_FORMATS = FormatSettings()
+
+
+@dataclass(frozen=True)
+class MilvusParams:
+    """How the Milvus store indexes and reads its collections (rag.milvus_store)."""
+
+    # a collection of up to this many vectors is searched exactly (FLAT): the same candidates
+    # as the local index (tests/bench/bench_milvus.py); a larger one through HNSW
+    exact_up_to: int = 100_000
+    hnsw_m: int = 16  # HNSW links per vector: Milvus's documented default, not tuned here
+    hnsw_ef_construction: int = 200  # HNSW build breadth: the documented default
+    hnsw_ef: int = 256  # HNSW search breadth (at least the number of results asked for)
+    batch: int = 1000  # rows per insert or read request (well under gRPC's 64 MiB)
+
+
+DEFAULT_MILVUS = MilvusParams()

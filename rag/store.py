@@ -122,7 +122,12 @@ class IndexData:
 
 
 def current_version(index_dir: str | Path) -> str | None:
-    """The live version's name, or None when there is no index."""
+    """The live version's name, or None when there is no index (in a folder or a Milvus
+    store, see rag.milvus_store)."""
+    from rag import milvus_store  # which imports this module: not at the top
+
+    if milvus_store.is_store_uri(index_dir):
+        return milvus_store.current_version(index_dir)
     try:
         return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import Assistant, Retriever, current_version
+from rag.milvus_store import is_store_uri
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,8 @@ class LiveAssistant:
         loader: Loader | None = None,
         retry_after: float = 10.0,
     ) -> None:
-        self.index_dir = Path(index_dir)
+        # a folder, or a Milvus store URI (rag.milvus_store), which a Path would mangle
+        self.index_dir = index_dir if is_store_uri(index_dir) else Path(index_dir)
         self.llm = llm
         self.retry_after = retry_after
         self._loader = loader or self._load
@@ -69,7 +71,7 @@ class LiveAssistant:
         self._failed: tuple[str, float] | None = None  # version that failed, when
         self._error = ""  # why the last load failed
 
-    def _load(self, index_dir: Path) -> tuple[Assistant, str]:
+    def _load(self, index_dir: str | Path) -> tuple[Assistant, str]:
         retriever = Retriever.load(index_dir)
         return Assistant(retriever, llm=self.llm), retriever.version
 
