@@ -135,9 +135,11 @@ class MilvusParams:
     # a collection of up to this many vectors is searched exactly (FLAT): the same candidates
     # as the local index (tests/bench/bench_milvus.py); a larger one through HNSW
     exact_up_to: int = 100_000
-    hnsw_m: int = 16  # HNSW links per vector: Milvus's documented default, not tuned here
-    hnsw_ef_construction: int = 200  # HNSW build breadth: the documented default
-    hnsw_ef: int = 256  # HNSW search breadth (at least the number of results asked for)
+    # HNSW links per vector, build breadth and search breadth (at least the number of
+    # results asked for): the usual values of Milvus's examples, not tuned here
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 200
+    hnsw_ef: int = 256
     batch: int = 1000  # rows per insert or read request (well under gRPC's 64 MiB)
 
 
