@@ -22,6 +22,7 @@ from rag.build import BuildReport, build_index
 from rag.documents import DocumentError, read_source
 from rag.embeddings import Embedder
 from rag.formats import SUFFIXES, read_text
+from rag.milvus_store import is_store_uri
 from rag.store import REUSABLE_FORMATS, IndexStoreError, build_lock, load_manifest, stored_text
 
 logger = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def add_files(
     """Copy ``files`` into the seeds folder (a file of the same name is replaced) and
     update the index. A file that cannot be read is left out, with why; if the build
     fails, the seeds folder is restored and :class:`LibraryError` says why."""
+    _refuse_store(index)
     paths = [Path(f) for f in files]
     seeds_dir = Path(seeds)
     seeds_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +132,16 @@ def add_files(
     return Change(added=added, failed=failed, report=report)
 
 
+def _refuse_store(index: str | Path) -> None:
+    """Files are added and removed here beside an index folder; a Milvus store is rebuilt
+    with `rag build --store` (see docs/milvus.md)."""
+    if is_store_uri(index):
+        raise LibraryError(
+            f"adding or removing files here needs an index folder, not the Milvus store "
+            f"{index}: put them in the seeds folder and run `rag build --store {index}`"
+        )
+
+
 def remove_document(
     source: str,
     seeds: str | Path = config.DEFAULT_SEEDS,
@@ -140,6 +152,7 @@ def remove_document(
 ) -> BuildReport:
     """Delete ``source`` from the seeds folder and the index; if the build fails (or the
     file is the last document), it is put back and :class:`LibraryError` says why."""
+    _refuse_store(index)
     seeds_dir = Path(seeds)
     path = _inside(seeds_dir, source)
     if not path.is_file():

@@ -31,7 +31,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -186,14 +186,16 @@ def build_lock(store: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def read_meta(client: Any, names: Names) -> dict[str, Any]:
-    """The JSON documents of a version's meta collection, by key."""
+def read_meta(client: Any, names: Names, docs: Sequence[str]) -> dict[str, Any]:
+    """The JSON documents ``docs`` of a version's meta collection, by name."""
     client.load_collection(names.meta)
-    rows = client.query(names.meta, filter="part >= 0", output_fields=["key", "part", "text"])
+    rows = client.query(
+        names.meta, filter=f"doc in {json.dumps(list(docs))}", output_fields=["doc", "part", "text"]
+    )
     pieces: dict[str, list[tuple[int, str]]] = {}
     for row in rows:
-        pieces.setdefault(row["key"].rpartition("#")[0], []).append((row["part"], row["text"]))
-    return {key: json.loads("".join(t for _, t in sorted(parts))) for key, parts in pieces.items()}
+        pieces.setdefault(row["doc"], []).append((row["part"], row["text"]))
+    return {doc: json.loads("".join(t for _, t in sorted(parts))) for doc, parts in pieces.items()}
 
 
 def load_manifest(
@@ -205,7 +207,9 @@ def load_manifest(
     if names is None:
         raise IndexStoreError(f"no index in {store}: run `rag build --store {store}` to build it")
     try:
-        manifest = Manifest.from_json(json.dumps(read_meta(client, names)["manifest"]))
+        manifest = Manifest.from_json(
+            json.dumps(read_meta(client, names, ["manifest"])["manifest"])
+        )
     except Exception as exc:
         raise IndexStoreError(
             f"index in {store} is incomplete or corrupt ({exc}): run `rag build --store "
@@ -264,7 +268,7 @@ def load_version(
     version, manifest = load_manifest(store, formats)
     client, where = connect(store)
     names = Names(f"{where.collection}__{version}")
-    meta = read_meta(client, names)
+    meta = read_meta(client, names, ["glossary", "vocabulary", "indexes"])
     fields = ["row", "chunk"] + (["terms", "vector"] if vectors else [])
     rows = _read(client, names.passages, fields, manifest.passages, params.batch)
     chunks = [row_chunk(r["chunk"]) for r in rows]
@@ -304,14 +308,23 @@ def save_index(store: str, data: IndexData, params: MilvusParams = DEFAULT_MILVU
     client, where = connect(store)
     version = f"v{int(time.time() * 1000)}_{os.getpid()}"
     names = Names(f"{where.collection}__{version}")
-    manifest = replace(data.manifest, built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    # each extracted text (PDF, Word, HTML) is a meta document its source names
+    texts = {
+        f"texts/{n:05d}": (source, text)
+        for n, (source, text) in enumerate(sorted(data.texts.items()), 1)
+    }
+    sources = dict(data.manifest.sources)
+    for doc, (source, _) in texts.items():
+        sources[source] = replace(sources[source], text=doc)
+    built = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    manifest = replace(data.manifest, sources=sources, built_at=built)
     vocabulary = Vocabulary.of(data.terms)
     chinese = [is_chinese(c.text) for c in data.chunks]
     meta = {
         "manifest": json.loads(manifest.to_json()),
         "glossary": data.glossary,
         "vocabulary": {"terms": list(vocabulary.ids), "df": vocabulary.df},
-    }
+    } | {doc: text for doc, (_, text) in texts.items()}
     write_version(
         client,
         names,
@@ -342,11 +355,23 @@ def _prune(client: Any, where: StoreURI, keep: Names) -> None:
 def meta_rows(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The meta documents as rows of at most ``_TEXT`` characters each."""
     rows = []
-    for key, value in meta.items():
+    for doc, value in meta.items():
         text = json.dumps(value, ensure_ascii=False)
         for part, pos in enumerate(range(0, max(len(text), 1), _TEXT)):
-            rows.append({"key": f"{key}#{part}", "part": part, "text": text[pos : pos + _TEXT]})
+            row = {"key": f"{doc}#{part}", "doc": doc, "part": part}
+            rows.append(row | {"text": text[pos : pos + _TEXT]})
     return rows
+
+
+def stored_text(store: str, source: str) -> str | None:
+    """The text extracted from ``source`` (a PDF, Word or HTML file) as the live version
+    keeps it, or None when it holds none for it (a plain text source)."""
+    version, manifest = load_manifest(store, REUSABLE_FORMATS)
+    info = manifest.sources.get(source)
+    if info is None or not info.text:
+        return None
+    client, where = connect(store)
+    return read_meta(client, Names(f"{where.collection}__{version}"), [info.text]).get(info.text)
 
 
 __all__ = [
@@ -361,4 +386,5 @@ __all__ = [
     "load_manifest",
     "load_version",
     "save_index",
+    "stored_text",
 ]

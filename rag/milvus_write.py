@@ -84,6 +84,7 @@ def _sentence_fields(dim: int) -> list[tuple]:
 
 _META_FIELDS = [
     ("key", "VARCHAR", {"is_primary": True, "max_length": 256}),
+    ("doc", "VARCHAR", {"max_length": 256}),
     ("part", "INT64", {}),
     ("text", "VARCHAR", {"max_length": 65_535}),
     ("unused", "FLOAT_VECTOR", {"dim": 2}),  # Milvus wants a vector field in a collection

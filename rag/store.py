@@ -220,6 +220,10 @@ def _write_texts(folder: Path, data: IndexData) -> dict[str, SourceInfo]:
 def stored_text(index_dir: str | Path, source: str) -> str | None:
     """The text extracted from ``source`` (a PDF, Word or HTML file) as the live index
     keeps it, or None when the index holds none for it (a plain text source)."""
+    from rag import milvus_store  # which imports this module: not at the top
+
+    if milvus_store.is_store_uri(index_dir):
+        return milvus_store.stored_text(str(index_dir), source)
     root = Path(index_dir)
     version, manifest = load_manifest(root, REUSABLE_FORMATS)
     info = manifest.sources.get(source)
@@ -249,7 +253,12 @@ def load_manifest(
 ) -> tuple[str, Manifest]:
     """The live version's name and manifest; a clear :class:`IndexStoreError` otherwise.
 
-    An index in a format not in ``formats`` is refused."""
+    An index in a format not in ``formats`` is refused. ``index_dir`` may name a Milvus
+    store (rag.milvus_store)."""
+    from rag import milvus_store  # which imports this module: not at the top
+
+    if milvus_store.is_store_uri(index_dir):
+        return milvus_store.load_manifest(str(index_dir), formats)
     root = Path(index_dir)
     version = current_version(root)
     if version is None:

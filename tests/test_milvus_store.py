@@ -280,7 +280,7 @@ def test_hnsw_above_the_exact_size_and_long_meta_documents(
     client, _ = milvus_store.connect(store)
     names = milvus_store.live_names(*milvus_store.connect(store))
     assert names is not None
-    meta = milvus_store.read_meta(client, names)
+    meta = milvus_store.read_meta(client, names, ["glossary", "indexes"])
     assert meta["glossary"] == glossary
     assert {spec["index_type"] for spec in meta["indexes"].values()} == {"HNSW"}
     assert client.describe_index(names.passages, "vector")["index_type"] == "HNSW"
@@ -289,3 +289,31 @@ def test_hnsw_above_the_exact_size_and_long_meta_documents(
     remote = Retriever.load(store, embedder=FakeEmbedder())
     for query in QUERIES:
         assert [p.id for p in remote.search(query, k=3)] == [p.id for p in local.search(query, k=3)]
+
+
+def test_extracted_texts_and_the_documents_list_come_from_the_store(
+    seeds_dir: Path, tmp_path: Path, store: str
+) -> None:
+    """A web page's extracted text (what its passages' offsets point into) is kept in the
+    store as in an index folder; the chat page's document list reads the store; adding
+    files there is refused with what to do instead."""
+    from rag.library import LibraryError, add_files, list_documents, source_text
+    from rag.store import stored_text
+    from tests.make_documents import write_html
+
+    write_html(
+        "# Harbour\n\nThe harbour opened in 1901 beside the old docks.\n", seeds_dir / "h.html"
+    )
+    rag.build_index(seeds_dir, tmp_path / "index", embedder=FakeEmbedder())
+    rag.build_index(seeds_dir, store, embedder=FakeEmbedder())
+    text = stored_text(store, "h.html")
+    assert text is not None and text == stored_text(tmp_path / "index", "h.html")
+    assert stored_text(store, "tea.txt") is None
+    hit = Retriever.load(store, embedder=FakeEmbedder()).search("harbour opened 1901", k=1)[0]
+    assert hit.source == "h.html"
+    assert "1901" in source_text("h.html", store, seeds_dir)[hit.start : hit.end]
+    assert [d.source for d in list_documents(store)] == [
+        d.source for d in list_documents(tmp_path / "index")
+    ]
+    with pytest.raises(LibraryError, match="rag build --store"):
+        add_files([seeds_dir / "tea.txt"], seeds_dir, store)
