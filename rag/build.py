@@ -46,7 +46,9 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 # (files read so far, files to read, the file being read)
 ReadProgress = Callable[[int, int, str], None]
-BATCH = 16
+# texts per embed_passages call: the torch runtime packs a call's texts by length, so a
+# larger call wastes less; progress is reported after each call
+BATCH = 128
 
 
 @dataclass(frozen=True)
@@ -306,23 +308,23 @@ def _report(
 
 
 def _embed(model: Embedder, chunks: list[Chunk], progress: Progress | None) -> list[np.ndarray]:
-    """Each chunk's vectors, ``[passage, *sentences]``, embedded in batches with progress."""
+    """Each chunk's vectors, ``[passage, *sentences]``, embedded in calls of ``BATCH`` with
+    progress. A text is embedded once however often it occurs (a one-sentence passage is
+    its own sentence; repeated boilerplate), and texts of like length share a call."""
     texts = [passage_texts(c) for c in chunks]
-    flat = [t for group in texts for t in group]
-    total = len(flat)
+    unique = list(dict.fromkeys(t for group in texts for t in group))
+    unique.sort(key=len)
+    total = len(unique)
     if progress:
         progress(0, total)
     parts = []
     for pos in range(0, total, BATCH):
-        parts.append(model.embed_passages(flat[pos : pos + BATCH]))
+        parts.append(model.embed_passages(unique[pos : pos + BATCH]))
         if progress:
             progress(min(pos + BATCH, total), total)
     matrix = np.vstack(parts) if parts else np.zeros((0, model.dim), dtype=np.float32)
-    out, pos = [], 0
-    for group in texts:
-        out.append(matrix[pos : pos + len(group)])
-        pos += len(group)
-    return out
+    row = {text: i for i, text in enumerate(unique)}
+    return [matrix[[row[t] for t in group]] for group in texts]
 
 
 def skipped_files(seeds: str | Path) -> dict[str, str]:

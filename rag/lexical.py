@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
@@ -89,44 +90,120 @@ class BM25Params:
     b: float = 0.75
 
 
-class BM25:
-    """Okapi BM25 over pre-tokenised documents, with a postings index in numpy arrays."""
+@dataclass(frozen=True)
+class Postings:
+    """BM25 postings in compact arrays: a term-major sparse matrix (CSC layout) of term
+    counts. Term ``t`` (``vocabulary[t]``) occurs in documents
+    ``docs[indptr[t]:indptr[t + 1]]``, ``counts[...]`` times each; ``lengths[d]`` is the
+    number of terms of document ``d``. The arrays may be memory-mapped (see rag.store)."""
 
-    def __init__(self, corpus: Sequence[Sequence[str]], params: BM25Params = BM25Params()) -> None:
+    vocabulary: list[str]  # term id -> term, sorted
+    indptr: np.ndarray  # (n_terms + 1,) int64
+    docs: np.ndarray  # (n_postings,) int32, ascending within a term
+    counts: np.ndarray  # (n_postings,) int32
+    lengths: np.ndarray  # (n_docs,) int32
+
+    @classmethod
+    def from_terms(cls, corpus: Sequence[Sequence[str]]) -> Postings:
+        """The postings of pre-tokenised documents."""
+        bags = [Counter(doc) for doc in corpus]
+        vocabulary = sorted({term for bag in bags for term in bag})
+        ids = {term: i for i, term in enumerate(vocabulary)}
+        term_ids = np.fromiter((ids[t] for bag in bags for t in bag), np.int64)
+        counts = np.fromiter((c for bag in bags for c in bag.values()), np.int32)
+        docs = np.repeat(np.arange(len(bags), dtype=np.int32), [len(bag) for bag in bags])
+        order = np.argsort(term_ids, kind="stable")  # by term, then document
+        indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term_ids, minlength=len(vocabulary)), out=indptr[1:])
+        lengths = np.array([sum(bag.values()) for bag in bags], dtype=np.int32)
+        return cls(vocabulary, indptr, docs[order], counts[order], lengths)
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.lengths)
+
+    @functools.cached_property
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same matrix document-major (CSR): row pointers, term ids, counts."""
+        term_ids = np.repeat(np.arange(len(self.vocabulary)), np.diff(self.indptr))
+        order = np.argsort(self.docs, kind="stable")
+        rowptr = np.zeros(self.n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.docs, minlength=self.n_docs), out=rowptr[1:])
+        return rowptr, term_ids[order], np.asarray(self.counts)[order]
+
+    def document_terms(self, doc: int) -> list[str]:
+        """The terms of document ``doc``, each as often as it occurs (in term order)."""
+        rowptr, term_ids, counts = self._rows
+        a, b = rowptr[doc], rowptr[doc + 1]
+        return [self.vocabulary[t] for t, c in zip(term_ids[a:b], counts[a:b]) for _ in range(c)]
+
+
+class DocumentTerms(Sequence[list[str]]):
+    """Each document's BM25 terms, read from its :class:`Postings` when asked for."""
+
+    def __init__(self, postings: Postings) -> None:
+        self.postings = postings
+
+    def __len__(self) -> int:
+        return self.postings.n_docs
+
+    @overload
+    def __getitem__(self, i: int) -> list[str]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[list[str]]: ...
+    def __getitem__(self, i: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(i, slice):
+            return [self.postings.document_terms(j) for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self.postings.document_terms(i % len(self))
+
+
+def postings_of(terms: Sequence[Sequence[str]]) -> Postings:
+    """The postings of ``terms``: their own when read from an index, else built."""
+    return terms.postings if isinstance(terms, DocumentTerms) else Postings.from_terms(terms)
+
+
+class BM25:
+    """Okapi BM25 over pre-tokenised documents, scored from compact postings arrays."""
+
+    def __init__(
+        self, corpus: Sequence[Sequence[str]] | Postings, params: BM25Params = BM25Params()
+    ) -> None:
+        postings = corpus if isinstance(corpus, Postings) else postings_of(corpus)
         self.params = params
-        self.n_docs = len(corpus)
-        lengths = np.array([len(doc) for doc in corpus], dtype=np.float32)
+        self.postings = postings
+        self.n_docs = postings.n_docs
+        self._ids = {term: i for i, term in enumerate(postings.vocabulary)}
+        lengths = np.asarray(postings.lengths, dtype=np.float32)
         avg = float(lengths.mean()) if self.n_docs else 0.0
         self._norm = params.k1 * (1 - params.b + params.b * lengths / max(avg, 1e-9))
-        postings: dict[str, tuple[list[int], list[int]]] = {}
-        for doc_id, doc in enumerate(corpus):
-            for term, tf in Counter(doc).items():
-                ids, tfs = postings.setdefault(term, ([], []))
-                ids.append(doc_id)
-                tfs.append(tf)
-        self._postings = {
-            term: (np.array(ids, dtype=np.int32), np.array(tfs, dtype=np.float32))
-            for term, (ids, tfs) in postings.items()
-        }
+
+    def _span(self, term: str) -> tuple[int, int]:
+        t = self._ids.get(term)
+        if t is None:
+            return 0, 0
+        return int(self.postings.indptr[t]), int(self.postings.indptr[t + 1])
 
     def idf(self, term: str) -> float:
-        posting = self._postings.get(term)
-        df = 0 if posting is None else len(posting[0])
+        a, b = self._span(term)
+        df = b - a
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
 
     def has(self, term: str) -> bool:
         """Does ``term`` occur in any document?"""
-        return term in self._postings
+        return term in self._ids
 
     def scores(self, query_terms: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the query terms (zeros where nothing matches)."""
         out = np.zeros(self.n_docs, dtype=np.float32)
         k1 = self.params.k1
         for term, qtf in Counter(query_terms).items():
-            posting = self._postings.get(term)
-            if posting is None:
+            a, b = self._span(term)
+            if a == b:
                 continue
-            ids, tfs = posting
+            ids = self.postings.docs[a:b]
+            tfs = self.postings.counts[a:b].astype(np.float32)
             out[ids] += qtf * self.idf(term) * tfs * (k1 + 1) / (tfs + self._norm[ids])
         return out
 

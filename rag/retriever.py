@@ -30,14 +30,15 @@ from rag import config
 from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
-from rag.language import detect_language, is_chinese, to_script
+from rag.language import detect_language, to_script
 from rag.languages import ABOUT_THE_DOCUMENT
 from rag.lexical import BM25, normalise, tokenize
 from rag.milvus_store import is_store_uri
-from rag.settings import DEFAULT_FUSION, FusionParams
-from rag.store import IndexData, IndexStoreError, Manifest, flat_index, load_index, vectors_of
+from rag.settings import DEFAULT_FUSION, DEFAULT_VECTOR_INDEX, FusionParams, VectorIndexSettings
+from rag.store import IndexData, IndexStoreError, Manifest, load_index
 from rag.translation import translate
 from rag.types import Passage
+from rag.vector_index import VectorIndex, open_index
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +98,7 @@ class Rerank:
 
 def captions_down(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
     """An image caption ranks below body text that scores as well."""
-    chunks = retriever.data.chunks
-    captions = np.array([chunks[i].kind == "caption" for i in pool.ids])
+    captions = retriever.captions[pool.ids]
     pool.fused = np.where(captions, pool.fused * retriever.fusion.caption_weight, pool.fused)
 
 
@@ -132,13 +132,14 @@ class Retriever:
         embedder: Embedder,
         fusion: FusionParams = DEFAULT_FUSION,
         rerankers: Sequence[Reranker] = RERANKERS,
+        vector_index: VectorIndexSettings = DEFAULT_VECTOR_INDEX,
     ) -> None:
         check_embedder(data.manifest, embedder)
-        self._passages = flat_index(data.vectors, data.manifest.dim)
-        self._sentences = flat_index(data.sentence_vectors, data.manifest.dim)
-        # scoring reads the vectors where FAISS keeps them: one copy in memory, not two
-        data = replace(
-            data, vectors=vectors_of(self._passages), sentence_vectors=vectors_of(self._sentences)
+        # the searches: exact for small vector sets, IVF codes for large ones (the
+        # vectors themselves are searched and scored where they lie, not copied)
+        self._passages: VectorIndex = open_index(data.vectors, data.passage_codes, vector_index)
+        self._sentences: VectorIndex = open_index(
+            data.sentence_vectors, data.sentence_codes, vector_index
         )
         self._bm25 = BM25(data.terms)
         self._attach(data, embedder, fusion, rerankers)
@@ -156,13 +157,12 @@ class Retriever:
         self.rerankers = tuple(rerankers)
         self.version = data.version
         self.data = data
-        self._rows = data.sentence_rows
+        table = data.passage_table()
+        self._rows = table.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
-        self._chinese = np.array([is_chinese(c.text) for c in data.chunks], dtype=bool)
-        first: dict[str, int] = {}
-        for i, chunk in enumerate(data.chunks):
-            first.setdefault(chunk.source, i)
-        self.openings = sorted(first.values())  # each document's opening passage
+        self._chinese = table.chinese
+        self.captions = table.captions
+        self.openings = [int(i) for i in table.openings]  # each document's opening passage
         # the last questions' vectors: answering a question embeds it once, not per use
         self._embedded = functools.lru_cache(maxsize=256)(self._embed_query)
         # whether a passage holds a kind of answer (tagging place names takes milliseconds)
@@ -276,12 +276,12 @@ class Retriever:
         over the passages in its language (``own``), its ``translated`` terms over the
         others. Another store searches here instead (rag.milvus_search)."""
         sentence_depth = min(len(self._owner), depth * self.fusion.sentence_depth)
-        _, passage_ids = self._passages.search(qvec[None, :], depth)
-        _, sentence_ids = self._sentences.search(qvec[None, :], sentence_depth)
+        passage_ids = self._passages.search(qvec, depth)
+        sentence_ids = self._sentences.search(qvec, sentence_depth)
         own_words = self._bm25.top(terms, depth, own) if own.any() else []
         other_words = self._bm25.top(translated, depth, ~own) if not own.all() else []
-        ids = {int(i) for i in passage_ids[0] if i >= 0}
-        ids |= {int(self._owner[i]) for i in sentence_ids[0] if i >= 0}
+        ids = {int(i) for i in passage_ids}
+        ids |= {int(i) for i in self._owner[sentence_ids]}
         ids |= {i for i, _ in own_words + other_words}
         return Candidates(frozenset(ids), own_words, other_words)
 

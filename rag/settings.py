@@ -144,3 +144,32 @@ class MilvusParams:
 
 
 DEFAULT_MILVUS = MilvusParams()
+
+
+@dataclass(frozen=True)
+class VectorIndexSettings:
+    """How an index's vectors are searched (rag.vector_index). Chosen on the synthetic
+    100,000-passage benchmark (tests/bench/bench_retrieval.py: recall@10 against exact
+    search, p50, memory) and a 336,000-vector test of the same kind."""
+
+    # A set of vectors (the passages, or the sentences) of at most this many rows is
+    # scanned exactly (IndexFlatIP: a few ms at 50,000 on 2 cores); a larger one gets an
+    # approximate index (IVF lists of 8-bit codes) written next to it at build time.
+    exact_max_vectors: int = 50_000
+    lists_per_sqrt: float = 4.0  # IVF lists: this times the square root of the vector count
+    max_lists: int = 4096  # … at most (training time grows with the lists)
+    train_per_list: int = 40  # training vectors per list (k-means; a sample above that)
+    # lists searched per query: on 336,000 clustered vectors recall@10 of the 8-bit codes
+    # alone was 0.982 at 8, 16, 32 and 64 probes (quantisation, not probing, limits it)
+    probes: int = 16
+    # the codes propose this many times the results asked for; those are re-scored on the
+    # float vectors (memory-mapped), which lifts recall above the codes' own
+    refine: int = 2
+
+
+DEFAULT_VECTOR_INDEX = VectorIndexSettings()
+
+# Loading an index checks every file's size, and the SHA-256 of every file up to this many
+# bytes (the passages and the BM25 postings of a few thousand passages; hashing the
+# vectors of 100,000 passages would take longer than the rest of loading them).
+LOAD_CHECKSUM_MAX_BYTES = 32 << 20

@@ -1,17 +1,31 @@
 """The index on disk: versioned folders, one manifest, atomic switch-over.
 
-Layout of an index folder::
+Layout of an index folder (format 4)::
 
     index/
       CURRENT                  name of the live version (replaced atomically)
       v<ms>-<pid>/
-        manifest.json          format, embedder, chunking, sources, counts, file hashes
-        passages.jsonl         one chunk a line, with its sentence spans and BM25 terms
-        dense.faiss            FAISS IndexFlatIP over the passage vectors
-        sentences.faiss        FAISS IndexFlatIP over the sentence vectors, passage by passage
+        manifest.json          format, embedder, chunking, sources, counts, file sizes and hashes
+        passages.jsonl         one chunk a line, with its sentence spans
+        offsets.npy            where each line of passages.jsonl starts (rows read on demand)
+        vectors.npy            passage vectors, (n, dim) float32
+        sentence_vectors.npy   sentence vectors, passage by passage, (m, dim) float32
+        sentence_rows.npy, chinese.npy, captions.npy, openings.npy
+                               per-passage facts the retriever needs (rag.passage_file)
+        bm25.vocabulary.json, bm25.indptr.npy, bm25.docs.npy, bm25.counts.npy, bm25.lengths.npy
+                               BM25 postings as a term-major sparse matrix (rag.lexical)
+        passages.ivf, sentences.ivf
+                               IVF codes of a vector set too large to scan (rag.vector_index)
         glossary.json          English <-> Chinese words of the documents (cross-lingual BM25)
         texts/<n>.txt          the text extracted from each PDF, Word or HTML source: what
                                its passages' offsets point into (see :func:`stored_text`)
+
+Loading memory-maps the arrays and the IVF codes and parses passages only when asked
+for, so it takes about as long for a million passages as for ten; pages are read as
+searches touch them. Every file's size is checked at load and every file up to
+``LOAD_CHECKSUM_MAX_BYTES`` is checked against its SHA-256 too (all of them with
+``verify=True``). Format 3 (FAISS flat files and BM25 terms inside passages.jsonl) is
+still read by ``rag build``, which reuses its vectors; searching it asks for a rebuild.
 
 A build writes a complete new version folder first and only then points CURRENT
 at it, so a reader never sees a half-written index and a build killed halfway
@@ -29,7 +43,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -38,21 +52,32 @@ import faiss
 import numpy as np
 
 from rag.chunking import Chunk
+from rag.lexical import DocumentTerms, Postings, postings_of
+from rag.passage_file import ChunkFile, PassageTable, parse_chunk, write_chunks
+from rag.settings import DEFAULT_VECTOR_INDEX, LOAD_CHECKSUM_MAX_BYTES, VectorIndexSettings
+from rag.vector_index import needs_codes, read_codes, train_codes, write_codes
 
 logger = logging.getLogger(__name__)
 
 # 2: glossary headwords normalised like the documents, both directions
 # 3: every sentence keeps its span in the original file
-FORMAT_VERSION = 3
+# 4: memory-mapped arrays, BM25 postings as a sparse matrix, IVF codes for large sets
+FORMAT_VERSION = 4
 # formats whose vectors a build can still reuse (what changed is recomputed from the sources)
-REUSABLE_FORMATS = frozenset({2, 3})
+REUSABLE_FORMATS = frozenset({2, 3, 4})
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
-DENSE = "dense.faiss"
-SENTENCES = "sentences.faiss"
+OFFSETS = "offsets.npy"
+VECTORS = "vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
+PASSAGE_CODES = "passages.ivf"
+SENTENCE_CODES = "sentences.ivf"
+VOCABULARY = "bm25.vocabulary.json"
 GLOSSARY = "glossary.json"
 TEXTS = "texts"
+_POSTINGS = ("indptr", "docs", "counts", "lengths")
+_TABLE = ("sentence_rows", "chinese", "captions", "openings")
 _FIX = "run `rag build` to rebuild it"
 
 
@@ -84,6 +109,7 @@ class Manifest:
     passages: int
     script: str = ""  # Chinese script of the documents ("zh-Hant", "zh-Hans" or "")
     files: dict[str, str] = field(default_factory=dict)  # file name -> sha256
+    sizes: dict[str, int] = field(default_factory=dict)  # file name -> bytes
     format_version: int = FORMAT_VERSION
     built_at: str = ""
 
@@ -103,22 +129,31 @@ class IndexData:
 
     ``sentence_vectors`` holds one row per sentence of every chunk, in chunk order:
     chunk ``i`` owns rows ``sentence_rows[i]:sentence_rows[i + 1]``. As loaded by
-    :func:`load_index`, both are read-only views of the FAISS indexes read from disk.
+    :func:`load_index`, the chunks are read on demand, the terms come from the BM25
+    postings, the vectors are read-only memory maps and a large vector set comes with
+    its IVF codes.
     """
 
     manifest: Manifest
-    chunks: list[Chunk]
-    terms: list[list[str]]
+    chunks: Sequence[Chunk]
+    terms: Sequence[Sequence[str]]
     vectors: np.ndarray  # (n, dim) float32
     sentence_vectors: np.ndarray  # (m, dim) float32
     glossary: dict[str, list[str]] = field(default_factory=dict)  # see rag.translation
     version: str = ""
     texts: dict[str, str] = field(default_factory=dict)  # source -> extracted text (to save)
+    table: PassageTable | None = None  # computed from the chunks when not given
+    passage_codes: faiss.IndexIVF | None = None
+    sentence_codes: faiss.IndexIVF | None = None
+
+    def passage_table(self) -> PassageTable:
+        if self.table is None:
+            self.table = PassageTable.of(self.chunks)
+        return self.table
 
     @property
     def sentence_rows(self) -> np.ndarray:
-        counts = [len(c.sentences) for c in self.chunks]
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return self.passage_table().sentence_rows
 
 
 def current_version(index_dir: str | Path) -> str | None:
@@ -164,29 +199,28 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_index(index_dir: str | Path, data: IndexData) -> str:
-    """Write ``data`` as a new version and make it live; returns the version name."""
+def save_index(
+    index_dir: str | Path, data: IndexData, settings: VectorIndexSettings = DEFAULT_VECTOR_INDEX
+) -> str:
+    """Write ``data`` as a new version and make it live; returns the version name. A vector
+    set too large to scan gets its IVF codes (``settings``)."""
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
     version = f"v{int(time.time() * 1000)}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     tmp = root / f".tmp-{version}"
     tmp.mkdir()
-    with open(tmp / PASSAGES, "w", encoding="utf-8") as out:
-        for chunk, terms in zip(data.chunks, data.terms, strict=True):
-            row = asdict(chunk) | {"terms": terms}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-    for name, vectors in ((DENSE, data.vectors), (SENTENCES, data.sentence_vectors)):
-        faiss.write_index(flat_index(vectors, data.manifest.dim), str(tmp / name))
-    (tmp / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), encoding="utf-8")
+    _write_files(tmp, data, settings)
     sources = _write_texts(tmp, data)
-    names = [PASSAGES, DENSE, SENTENCES, GLOSSARY, *(i.text for i in sources.values() if i.text)]
+    names = sorted(p.name for p in tmp.iterdir() if p.is_file())
+    names += sorted(i.text for i in sources.values() if i.text)
     files = {name: _sha256(tmp / name) for name in names}
+    sizes = {name: (tmp / name).stat().st_size for name in names}
     manifest = replace(
         data.manifest,
         sources=sources,
         files=files,
+        sizes=sizes,
+        format_version=FORMAT_VERSION,
         built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     )
     (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
@@ -237,6 +271,34 @@ def stored_text(index_dir: str | Path, source: str) -> str | None:
         raise IndexStoreError(f"index file {path} is missing: {_FIX}") from exc
 
 
+def _save_array(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as out:
+        np.save(out, np.ascontiguousarray(array))
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_files(folder: Path, data: IndexData, settings: VectorIndexSettings) -> None:
+    """Every file of a version but the manifest."""
+    dim = data.manifest.dim
+    _save_array(folder / OFFSETS, write_chunks(folder / PASSAGES, data.chunks))
+    for name, vectors, codes in (
+        (VECTORS, data.vectors, PASSAGE_CODES),
+        (SENTENCE_VECTORS, data.sentence_vectors, SENTENCE_CODES),
+    ):
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+        _save_array(folder / name, vectors)
+        if needs_codes(len(vectors), settings):
+            write_codes(train_codes(vectors, settings), folder / codes)
+    for name, array in data.passage_table().arrays().items():
+        _save_array(folder / f"{name}.npy", array)
+    postings = postings_of(data.terms)
+    for name in _POSTINGS:
+        _save_array(folder / f"bm25.{name}.npy", getattr(postings, name))
+    (folder / VOCABULARY).write_text(json.dumps(postings.vocabulary, ensure_ascii=False), "utf-8")
+    (folder / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), "utf-8")
+
+
 def _prune(root: Path, keep: str) -> None:
     """Remove older versions and what killed builds left behind."""
     for child in root.iterdir():
@@ -280,83 +342,111 @@ def load_manifest(
 
 
 def load_index(
-    index_dir: str | Path, formats: frozenset[int] = frozenset({FORMAT_VERSION})
+    index_dir: str | Path,
+    formats: frozenset[int] = frozenset({FORMAT_VERSION}),
+    *,
+    verify: bool = False,
 ) -> IndexData:
-    """Read the live index, checking every file against the manifest."""
+    """Read the live index, checking its files against the manifest (see the module
+    docstring; ``verify=True`` checks every file's SHA-256)."""
     root = Path(index_dir)
     version, manifest = load_manifest(root, formats)
     folder = root / version
+    _check_files(folder, manifest, verify)
+    try:
+        if manifest.format_version < 4:
+            data = _read_format_3(folder, manifest)
+        else:
+            data = _read_files(folder, manifest)
+    except FileNotFoundError as exc:
+        raise IndexStoreError(f"index in {folder} is incomplete ({exc}): {_FIX} --full") from exc
+    except (ValueError, TypeError, KeyError, RuntimeError, IndexError) as exc:
+        raise IndexStoreError(f"index in {folder} is corrupt ({exc}): {_FIX}") from exc
+    rows = data.sentence_rows
+    if not (len(data.chunks) == len(data.vectors) == len(data.terms) == manifest.passages) or (
+        rows[-1] != len(data.sentence_vectors)
+    ):
+        raise IndexStoreError(
+            f"index in {folder} is inconsistent ({len(data.chunks)} passages, "
+            f"{len(data.vectors)} vectors, manifest says {manifest.passages}): {_FIX}"
+        )
+    return replace(data, version=version)
+
+
+def _check_files(folder: Path, manifest: Manifest, verify: bool) -> None:
     for name, digest in manifest.files.items():
         path = folder / name
         if not path.exists():
             raise IndexStoreError(f"index file {path} is missing: {_FIX}")
-        if _sha256(path) != digest:
+        size = path.stat().st_size
+        if name in manifest.sizes and size != manifest.sizes[name]:
+            raise IndexStoreError(
+                f"index file {path} is corrupt ({size} bytes, manifest says "
+                f"{manifest.sizes[name]}): {_FIX}"
+            )
+        if (verify or size <= LOAD_CHECKSUM_MAX_BYTES) and _sha256(path) != digest:
             raise IndexStoreError(f"index file {path} is corrupt (checksum mismatch): {_FIX}")
+
+
+def _read_array(path: Path, dtype: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """A read-only memory map of a .npy file, checked for its type (and shape)."""
+    array = np.load(path, mmap_mode="r", allow_pickle=False)
+    if array.dtype != np.dtype(dtype) or (shape is not None and array.shape != shape):
+        raise ValueError(f"{path.name} holds {array.dtype} {array.shape}, not {dtype} {shape}")
+    return array
+
+
+def _read_files(folder: Path, manifest: Manifest) -> IndexData:
+    n, dim = manifest.passages, manifest.dim
+    chunks = ChunkFile(folder / PASSAGES, np.load(folder / OFFSETS, allow_pickle=False))
+    table = PassageTable(
+        sentence_rows=np.array(_read_array(folder / "sentence_rows.npy", "int64", (n + 1,))),
+        chinese=np.array(_read_array(folder / "chinese.npy", "bool", (n,))),
+        captions=np.array(_read_array(folder / "captions.npy", "bool", (n,))),
+        openings=np.array(_read_array(folder / "openings.npy", "int64")),
+    )
+    m = int(table.sentence_rows[-1])
+    vocabulary = json.loads((folder / VOCABULARY).read_text(encoding="utf-8"))
+    postings = Postings(
+        vocabulary=vocabulary,
+        indptr=np.array(_read_array(folder / "bm25.indptr.npy", "int64", (len(vocabulary) + 1,))),
+        docs=_read_array(folder / "bm25.docs.npy", "int32"),
+        counts=_read_array(folder / "bm25.counts.npy", "int32"),
+        lengths=np.array(_read_array(folder / "bm25.lengths.npy", "int32", (n,))),
+    )
+    codes = {
+        name: read_codes(folder / name) if name in manifest.files else None
+        for name in (PASSAGE_CODES, SENTENCE_CODES)
+    }
+    return IndexData(
+        manifest,
+        chunks,
+        DocumentTerms(postings),
+        _read_array(folder / VECTORS, "float32", (n, dim)),
+        _read_array(folder / SENTENCE_VECTORS, "float32", (m, dim)),
+        json.loads((folder / GLOSSARY).read_text(encoding="utf-8")),
+        table=table,
+        passage_codes=codes[PASSAGE_CODES],
+        sentence_codes=codes[SENTENCE_CODES],
+    )
+
+
+def _read_format_3(folder: Path, manifest: Manifest) -> IndexData:
+    """An index of format 2 or 3, for a build to reuse its vectors."""
     chunks: list[Chunk] = []
     terms: list[list[str]] = []
-    try:
-        with open(folder / PASSAGES, encoding="utf-8") as rows:
-            for line in rows:
-                row = json.loads(line)
-                terms.append(row.pop("terms"))
-                row["sentences"] = tuple(tuple(span) for span in row["sentences"])
-                row["origins"] = tuple(tuple(span) for span in row.get("origins", ()))
-                chunks.append(Chunk(**row))
-        vectors = _read_vectors(folder / DENSE, manifest.dim)
-        sentence_vectors = _read_vectors(folder / SENTENCES, manifest.dim)
-        glossary = json.loads((folder / GLOSSARY).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise IndexStoreError(f"index in {folder} is incomplete ({exc}): {_FIX} --full") from exc
-    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
-        raise IndexStoreError(f"index in {folder} is corrupt ({exc}): {_FIX}") from exc
-    n_sentences = sum(len(c.sentences) for c in chunks)
-    if not (len(chunks) == len(vectors) == manifest.passages) or n_sentences != len(
-        sentence_vectors
-    ):
-        raise IndexStoreError(
-            f"index in {folder} is inconsistent ({len(chunks)} passages, {len(vectors)} vectors, "
-            f"manifest says {manifest.passages}): {_FIX}"
-        )
-    return IndexData(manifest, chunks, terms, vectors, sentence_vectors, glossary, version)
+    with open(folder / PASSAGES, encoding="utf-8") as rows:
+        for line in rows:
+            terms.append(json.loads(line)["terms"])
+            chunks.append(parse_chunk(line))
+    vectors = [_read_flat(folder / name, manifest.dim) for name in ("dense", "sentences")]
+    glossary = json.loads((folder / GLOSSARY).read_text(encoding="utf-8"))
+    return IndexData(manifest, chunks, terms, vectors[0], vectors[1], glossary)
 
 
-def _read_vectors(path: Path, dim: int) -> np.ndarray:
+def _read_flat(path: Path, dim: int) -> np.ndarray:
+    path = path.with_name(path.name + ".faiss")
     index = faiss.read_index(str(path))
     if not isinstance(index, faiss.IndexFlatIP) or index.d != dim:
         raise ValueError(f"{path.name} is not a flat index of {dim}-d vectors")
-    return vectors_of(index)
-
-
-class _Owner:
-    """Keeps a flat FAISS index alive while an array over its memory exists."""
-
-    def __init__(self, index: faiss.IndexFlatIP) -> None:
-        self.index = index
-        memory = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
-        self.__array_interface__ = memory.__array_interface__
-
-
-def vectors_of(index: faiss.IndexFlatIP) -> np.ndarray:
-    """The vectors of a flat FAISS index as a read-only (n, dim) array over the index's own
-    memory: no copy, and the array keeps the index alive. Nothing may be added to it."""
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    vectors = np.asarray(_Owner(index)).reshape(index.ntotal, index.d)
-    vectors.flags.writeable = False
-    return vectors
-
-
-def flat_index(vectors: np.ndarray, dim: int) -> faiss.IndexFlatIP:
-    """A FAISS inner-product index over ``vectors``: the one they are the whole of (see
-    :func:`vectors_of`: a loaded index is searched where it was read, not copied), else a
-    new one."""
-    base = vectors
-    while isinstance(base, np.ndarray):
-        base = base.base
-    whole = isinstance(base, _Owner) and vectors.shape == (base.index.ntotal, base.index.d)
-    if whole and vectors.ctypes.data == base.__array_interface__["data"][0]:
-        return base.index
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), "float32")

@@ -129,3 +129,70 @@ def small_retriever(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[n
     seeds = write_seeds(root / "seeds")
     rag.build_index(seeds, root / "index", embedder=FakeEmbedder())
     return rag.Retriever.load(root / "index", embedder=FakeEmbedder())
+
+
+def synthetic_data(n: int, dim: int = 16, seed: int = 0, topics: int = 20):  # type: ignore[no-untyped-def]
+    """An in-memory index of ``n`` synthetic passages of two sentences each (one source
+    per 10 passages), vectors in ``topics`` clusters and BM25 terms from a small
+    vocabulary: for index and search tests that need more passages than the seeds give."""
+    from rag.chunking import Chunk
+    from rag.store import IndexData, Manifest, SourceInfo
+
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((topics, dim)).astype(np.float32)
+
+    def clustered(rows: int) -> np.ndarray:
+        v = centres[rng.integers(topics, size=rows)] + 0.5 * rng.standard_normal((rows, dim))
+        return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+    words = [f"word{i}" for i in range(50)]
+    chunks, terms = [], []
+    for i in range(n):
+        source = f"doc{i // 10:04d}.txt"
+        picked = [words[j] for j in rng.integers(len(words), size=6)]
+        first, second = " ".join(picked[:3]) + ".", " ".join(picked[3:]) + "."
+        text = f"{first} {second}"
+        spans = ((0, len(first)), (len(first) + 1, len(text)))
+        start = (i % 10) * 100
+        chunks.append(
+            Chunk(f"{source}#{start}", source, start, start + len(text), text, "", "text", spans)
+        )
+        terms.append(picked)
+    sources = {f"doc{d:04d}.txt": SourceInfo(f"{d:064x}", 10) for d in range((n + 9) // 10)}
+    manifest = Manifest(
+        embedder="fake", dim=dim, chunking={}, sources=sources, passages=n, script=""
+    )
+    return IndexData(manifest, chunks, terms, clustered(n), clustered(2 * n))
+
+
+def write_old_format(index: Path, format_version: int = 3) -> None:
+    """Rewrite the live version of ``index`` as formats 2 and 3 wrote it: BM25 terms
+    inside passages.jsonl, the vectors in FAISS flat files."""
+    import dataclasses
+    import json
+
+    import faiss
+
+    from rag import store
+
+    folder = index / str(store.current_version(index))
+    data = store.load_index(index)
+    rows = list(zip(data.chunks, data.terms, strict=True))  # read before the file is rewritten
+    with open(folder / "passages.jsonl", "w", encoding="utf-8") as out:
+        for chunk, terms in rows:
+            out.write(json.dumps(dataclasses.asdict(chunk) | {"terms": terms}) + "\n")
+    for name, vectors in (("dense", data.vectors), ("sentences", data.sentence_vectors)):
+        flat = faiss.IndexFlatIP(data.manifest.dim)
+        flat.add(np.ascontiguousarray(vectors))
+        faiss.write_index(flat, str(folder / f"{name}.faiss"))
+    names = ["passages.jsonl", "dense.faiss", "sentences.faiss", "glossary.json"]
+    for path in folder.iterdir():
+        if path.name not in names and path.name != "manifest.json":
+            path.unlink()
+    manifest = dataclasses.replace(
+        data.manifest,
+        format_version=format_version,
+        files={name: store._sha256(folder / name) for name in names},
+        sizes={},
+    )
+    (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")

@@ -15,9 +15,10 @@ from rag import store
 from rag.build import passage_texts
 from rag.chunking import chunk_document
 from rag.documents import load_documents
-from rag.lexical import tokenize
+from rag.lexical import DocumentTerms, tokenize
+from rag.settings import VectorIndexSettings
 from rag.store import IndexStoreError, load_index, load_manifest, save_index
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, synthetic_data, write_old_format
 
 
 def versions(index: Path) -> list[str]:
@@ -47,13 +48,18 @@ def test_round_trip(built: Path, seeds_dir: Path, tmp_path: Path) -> None:
     data = load_index(built)
     expected = [c for doc in load_documents(seeds_dir) for c in chunk_document(doc)]
     assert data.chunks == expected
-    assert data.terms == [tokenize(c.section + "\n" + c.text) for c in expected]
+    # the terms come back as bags (BM25 counts them), sorted
+    assert [sorted(t) for t in data.terms] == [
+        sorted(tokenize(c.section + "\n" + c.text)) for c in expected
+    ]
     m = data.manifest
     assert (m.embedder, m.dim, m.passages) == ("fake", 16, len(expected))
     assert set(m.sources) == {"trade.md", "tea.txt", "notes/meeting.md"}
     assert sum(s.passages for s in m.sources.values()) == len(expected)
     assert m.script == "zh-Hant"
-    assert set(m.files) >= {"passages.jsonl", "dense.faiss", "sentences.faiss"}
+    assert set(m.files) >= {"passages.jsonl", "vectors.npy", "sentence_vectors.npy"}
+    assert m.format_version == store.FORMAT_VERSION
+    assert set(m.sizes) == set(m.files)
     assert set(m.files) | {"manifest.json"} == {p.name for p in (built / data.version).iterdir()}
     assert data.version == current(built)
 
@@ -75,6 +81,11 @@ def test_round_trip(built: Path, seeds_dir: Path, tmp_path: Path) -> None:
         a, b = getattr(again, field.name), getattr(data, field.name)
         if isinstance(a, np.ndarray):
             np.testing.assert_array_equal(a, b, err_msg=field.name)
+        elif isinstance(a, store.PassageTable):
+            for name, array in a.arrays().items():
+                np.testing.assert_array_equal(array, b.arrays()[name], err_msg=name)
+        elif field.name in ("chunks", "terms"):
+            assert list(a) == list(b), field.name
         else:
             assert a == b, field.name
     assert again.manifest.sources == data.manifest.sources
@@ -86,13 +97,15 @@ def test_layout(built: Path) -> None:
     version = current(built)
     assert versions(built) == [version]
     names = {p.name for p in (built / version).iterdir()}
-    assert names >= {"manifest.json", "passages.jsonl", "dense.faiss", "sentences.faiss"}
+    assert names >= {"manifest.json", "passages.jsonl", "vectors.npy", "sentence_vectors.npy"}
+    assert names >= {"bm25.vocabulary.json", "bm25.indptr.npy", "bm25.docs.npy", "offsets.npy"}
+    assert not names & {"passages.ivf", "sentences.ivf"}  # a small index is scanned exactly
     assert not [p for p in built.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_corrupt_file_says_rebuild(built: Path, tmp_path: Path) -> None:
     names = sorted(load_index(built).manifest.files)
-    assert {"passages.jsonl", "dense.faiss", "sentences.faiss"} <= set(names)
+    assert {"passages.jsonl", "vectors.npy", "bm25.docs.npy"} <= set(names)
     for name in names:
         copy = tmp_path / f"copy-{name}"
         shutil.copytree(built, copy)
@@ -104,7 +117,7 @@ def test_corrupt_file_says_rebuild(built: Path, tmp_path: Path) -> None:
             rag.Retriever.load(copy, embedder=FakeEmbedder())
 
 
-@pytest.mark.parametrize("name", ["passages.jsonl", "dense.faiss"])
+@pytest.mark.parametrize("name", ["passages.jsonl", "vectors.npy", "bm25.counts.npy"])
 def test_truncated_file_says_rebuild(built: Path, name: str) -> None:
     path = built / current(built) / name
     path.write_bytes(path.read_bytes()[:20])
@@ -112,7 +125,7 @@ def test_truncated_file_says_rebuild(built: Path, name: str) -> None:
         load_index(built)
 
 
-@pytest.mark.parametrize("name", ["dense.faiss", "manifest.json"])
+@pytest.mark.parametrize("name", ["vectors.npy", "manifest.json"])
 def test_missing_file_says_rebuild(built: Path, name: str) -> None:
     (built / current(built) / name).unlink()
     with pytest.raises(IndexStoreError, match="rag build") as err:
@@ -129,7 +142,7 @@ def test_corrupt_manifest_says_rebuild(built: Path) -> None:
 def test_manifest_from_another_format_says_rebuild(built: Path) -> None:
     path = built / current(built) / "manifest.json"
     path.write_text(
-        path.read_text(encoding="utf-8").replace('"format_version": 3', '"format_version": 99'),
+        path.read_text(encoding="utf-8").replace('"format_version": 4', '"format_version": 99'),
         encoding="utf-8",
     )
     with pytest.raises(IndexStoreError, match="rag build"):
@@ -170,16 +183,16 @@ def test_build_killed_while_saving_leaves_old_index(
     before = current(built)
     old = load_index(built)
     (seeds_dir / "tea.txt").write_text("Oolong is rolled into tight balls.\n", encoding="utf-8")
-    real_write = store.faiss.write_index
+    real_write = store._save_array
     calls = []
 
-    def write_then_die(index: object, path: str) -> None:
+    def write_then_die(path: Path, array: np.ndarray) -> None:
         calls.append(path)
-        real_write(index, path)
+        real_write(path, array)
         if len(calls) == 2:
-            raise KeyboardInterrupt("killed after writing " + path)
+            raise KeyboardInterrupt(f"killed after writing {path}")
 
-    monkeypatch.setattr(store.faiss, "write_index", write_then_die)
+    monkeypatch.setattr(store, "_save_array", write_then_die)
     with pytest.raises(KeyboardInterrupt):
         rag.build_index(seeds_dir, built, embedder=fake)
     monkeypatch.undo()
@@ -259,19 +272,57 @@ def test_unrelated_folders_survive_pruning(
     assert (built / ".gitkeep").exists()
 
 
-def test_loaded_vectors_are_read_only_views_of_their_faiss_index(built: Path) -> None:
-    import gc
-
+def test_loaded_arrays_are_read_only_memory_maps(built: Path) -> None:
     data = load_index(built)
-    vectors = data.vectors
-    assert not vectors.flags.owndata and not vectors.flags.writeable
-    index = store.flat_index(vectors, data.manifest.dim)
-    assert store.flat_index(vectors, data.manifest.dim) is index  # searched where read
-    assert index.ntotal == len(vectors)
-    assert store.flat_index(vectors[1:], data.manifest.dim) is not index  # a part: a new one
-    expected = vectors.copy()
-    del data, index
-    gc.collect()
-    np.testing.assert_array_equal(vectors, expected)  # the view keeps its index alive
-    with pytest.raises(ValueError):
-        vectors[0, 0] = 1.0
+    for array in (data.vectors, data.sentence_vectors):
+        assert isinstance(array, np.memmap) and not array.flags.writeable
+        with pytest.raises(ValueError):
+            array[0, 0] = 1.0
+    assert isinstance(data.terms, DocumentTerms)
+    assert isinstance(data.terms.postings.docs, np.memmap)
+
+
+def test_a_large_set_gets_ivf_codes_that_load_memory_mapped(tmp_path: Path) -> None:
+    data = synthetic_data(400, dim=16)
+    settings = VectorIndexSettings(exact_max_vectors=300, train_per_list=10)
+    save_index(tmp_path / "index", data, settings)
+    loaded = load_index(tmp_path / "index")
+    names = set(loaded.manifest.files)
+    assert "sentences.ivf" in names  # 800 sentence vectors: above the threshold
+    assert "passages.ivf" in names  # 400 passages: above it too
+    assert loaded.sentence_codes is not None and loaded.sentence_codes.ntotal == 800
+    assert loaded.passage_codes is not None and loaded.passage_codes.ntotal == 400
+    save_index(tmp_path / "small", data)  # the default threshold: scanned exactly
+    small = load_index(tmp_path / "small")
+    assert small.passage_codes is None and small.sentence_codes is None
+
+
+def test_large_files_are_checked_by_size_unless_verified(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = built / current(built) / "vectors.npy"
+    flip_bytes(path, at=0.9)  # same size, other bytes
+    monkeypatch.setattr(store, "LOAD_CHECKSUM_MAX_BYTES", 16)
+    assert load_index(built).manifest.passages > 0  # only sizes checked above 16 bytes
+    with pytest.raises(IndexStoreError, match=r"vectors\.npy"):
+        load_index(built, verify=True)
+
+
+def test_an_index_of_format_3_is_reused_by_a_build_and_refused_by_search(
+    seeds_dir: Path, tmp_path: Path, fake: FakeEmbedder
+) -> None:
+    index = tmp_path / "index"
+    rag.build_index(seeds_dir, index, embedder=fake)
+    write_old_format(index)
+    with pytest.raises(IndexStoreError, match=r"format 3.*rag build"):
+        rag.Retriever.load(index, embedder=fake)
+    old = load_index(index, store.REUSABLE_FORMATS)
+    assert old.manifest.format_version == 3
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.embedded == 0  # every vector reused
+    assert fake.passages_embedded == 0
+    new = load_index(index)
+    assert new.manifest.format_version == store.FORMAT_VERSION
+    np.testing.assert_array_equal(new.vectors, old.vectors)
+    np.testing.assert_array_equal(new.sentence_vectors, old.sentence_vectors)
