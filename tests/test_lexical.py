@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
+
 import numpy as np
 import pytest
 
-from rag.lexical import BM25, normalise, tokenize
+from rag.lexical import BM25, DocumentTerms, Postings, normalise, postings_of, tokenize
 
 DOCS = [
     "美國希望彙編避免未來APEC供應鏈因全球或區域危機而遭遇瓶頸的工具手冊，強化供應鏈韌性。",
@@ -97,3 +100,44 @@ def test_rarer_terms_weigh_more(bm25: BM25) -> None:
 def test_empty_corpus() -> None:
     empty = BM25([])
     assert empty.top(tokenize("供應鏈"), 5) == []
+
+
+def reference_scores(corpus: list[list[str]], query: list[str], k1: float = 1.2, b: float = 0.75):  # type: ignore[no-untyped-def]
+    """BM25 as it was computed from Python string postings, term by term."""
+    lengths = np.array([len(d) for d in corpus], dtype=np.float32)
+    norm = k1 * (1 - b + b * lengths / max(float(lengths.mean()), 1e-9))
+    out = np.zeros(len(corpus), dtype=np.float32)
+    for term, qtf in Counter(query).items():
+        ids = np.array([i for i, d in enumerate(corpus) if term in d], dtype=np.int32)
+        if not len(ids):
+            continue
+        tfs = np.array([corpus[i].count(term) for i in ids], dtype=np.float32)
+        idf = math.log(1 + (len(corpus) - len(ids) + 0.5) / (len(ids) + 0.5))
+        out[ids] += qtf * idf * tfs * (k1 + 1) / (tfs + norm[ids])
+    return out
+
+
+def test_sparse_postings_score_as_string_postings_did() -> None:
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(40)]
+    corpus = [[words[j] for j in rng.integers(40, size=rng.integers(1, 30))] for _ in range(300)]
+    corpus += [tokenize(d) for d in DOCS]
+    bm25 = BM25(corpus)
+    queries = [[words[j] for j in rng.integers(40, size=4)] for _ in range(20)]
+    for query in [*queries, tokenize("供應鏈韌性 APEC"), ["w1", "w1", "nowhere"]]:
+        np.testing.assert_array_equal(bm25.scores(query), reference_scores(corpus, query))
+
+
+def test_postings_are_compact_arrays_and_give_back_each_documents_terms() -> None:
+    corpus = [tokenize(d) for d in DOCS] + [[]]
+    postings = Postings.from_terms(corpus)
+    assert postings.docs.dtype == np.int32 and postings.counts.dtype == np.int32
+    assert postings.indptr[-1] == len(postings.docs) == sum(len(set(d)) for d in corpus)
+    assert list(postings.lengths) == [len(d) for d in corpus]
+    terms = DocumentTerms(postings)
+    assert len(terms) == len(corpus)
+    assert [sorted(t) for t in terms] == [sorted(d) for d in corpus]
+    assert postings_of(terms) is postings
+    assert BM25(postings).scores(tokenize("APEC")).tolist() == BM25(corpus).scores(
+        tokenize("APEC")
+    ).tolist()
