@@ -12,8 +12,10 @@ The retriever sees only :class:`VectorIndex`; another store can stand in for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -45,14 +47,38 @@ def _best(scores: np.ndarray, k: int) -> np.ndarray:
     return top[np.lexsort((top, -scores[top]))]
 
 
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    """FAISS's OpenMP threads set to ``count`` for the duration."""
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(count)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 class ExactIndex:
     """Every vector scored: for small sets (see ``exact_max_vectors``)."""
 
-    def __init__(self, vectors: np.ndarray) -> None:
-        self.vectors = vectors
+    def __init__(
+        self, vectors: np.ndarray, settings: VectorIndexSettings = DEFAULT_VECTOR_INDEX
+    ) -> None:
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)  # a map stays a map
+        self.threads = settings.search_threads
 
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
-        return _best(self.vectors @ query, k)
+        k = min(k, len(self.vectors))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        with _threads(self.threads):
+            scores, ids = faiss.knn(
+                np.asarray(query, dtype=np.float32)[None, :],
+                self.vectors,
+                k,
+                metric=faiss.METRIC_INNER_PRODUCT,
+            )
+        return ids[0][np.lexsort((ids[0], -scores[0]))]  # ties in row order
 
 
 class ApproximateIndex:
@@ -73,12 +99,14 @@ class ApproximateIndex:
         self.codes = codes
         self.vectors = vectors
         self.refine = max(1, settings.refine)
+        self.threads = settings.search_threads
 
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
         if k <= 0 or not len(self.vectors):
             return np.zeros(0, dtype=np.int64)
         wanted = min(len(self.vectors), k * self.refine)
-        _, found = self.codes.search(np.asarray(query, dtype=np.float32)[None, :], wanted)
+        with _threads(self.threads):
+            _, found = self.codes.search(np.asarray(query, dtype=np.float32)[None, :], wanted)
         ids = np.sort(found[0][found[0] >= 0])  # in file order: fewer pages touched
         return ids[_best(self.vectors[ids] @ query, k)]
 
@@ -135,4 +163,4 @@ def open_index(
     if needs_codes(len(vectors), settings):
         logger.info("%d vectors and no IVF index stored: training one now", len(vectors))
         return ApproximateIndex(train_codes(vectors, settings), vectors, settings)
-    return ExactIndex(vectors)
+    return ExactIndex(vectors, settings)

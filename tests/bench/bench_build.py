@@ -1,0 +1,104 @@
+"""Full build speed: the bundled model's C engine vs. the default runtime, same documents.
+
+Run from anywhere (paths are resolved from this file)::
+
+    .venv/bin/python tests/bench/bench_build.py             # seeds + the DRCD articles
+    .venv/bin/python tests/bench/bench_build.py --docs DIR  # seeds + another folder
+
+The documents are the bundled seeds plus, when present, the public DRCD articles in
+``../shared/eval/public/drcd/docs`` (read where they are: the temporary seeds folder
+holds links to them). In this one run, in turn:
+
+1. ``rag build --full`` with ``RAG_E5_RUNTIME=engine`` (the package's 4-bit C engine);
+2. ``rag build --full`` with the default runtime (``auto``: the torch runtime when torch
+   is installed and the processor has native bf16);
+3. the default runtime embedding the texts as builds sent them before: every
+   ``passage_texts`` text (a one-sentence passage twice), in calls of 16.
+
+Printed: seconds and passages a second of each, the ratios, and how closely the two
+builds' vectors agree (cosine of each passage and sentence vector, min and mean). A
+report, not a test: it always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parents[2]
+SEEDS = PROJECT / "seeds"
+DRCD = PROJECT.parent / "shared" / "eval" / "public" / "drcd" / "docs"
+
+
+def linked_seeds(folder: Path, extra: Path | None) -> Path:
+    """A seeds folder of links to the bundled seeds and the ``extra`` documents."""
+    folder.mkdir()
+    sources = sorted(SEEDS.glob("*.txt")) + (sorted(extra.glob("*.txt")) if extra else [])
+    for path in sources:
+        (folder / path.name).symlink_to(path.resolve())
+    return folder
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> str:
+    cos = np.sum(np.asarray(a) * np.asarray(b), axis=1)
+    return f"min {cos.min():.4f}, mean {cos.mean():.4f} (n={len(cos)})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=Path, default=DRCD if DRCD.is_dir() else None)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(PROJECT))
+    from rag.build import build_index, passage_texts
+    from rag.embeddings import E5Embedder
+    from rag.store import load_index
+
+    print(
+        f"build benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
+        f"documents: seeds + {args.docs or 'nothing else'}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="rag-build-bench-") as tmp:
+        seeds = linked_seeds(Path(tmp) / "seeds", args.docs)
+        engine, default = E5Embedder(runtime="engine"), E5Embedder()
+        default.embed_passages(["warm-up"] * 16)  # loads torch and the weights, not timed
+        timings, reports = {}, {}
+        for name, embedder in (("engine", engine), ("default", default)):
+            started = time.perf_counter()
+            reports[name] = build_index(seeds, Path(tmp) / name, embedder=embedder, full=True)
+            timings[name] = time.perf_counter() - started
+            runtime = "torch" if embedder._torch is not None else "engine"
+            print(f"   {name} ({runtime}): {reports[name].summary()}", flush=True)
+        data = {name: load_index(Path(tmp) / name) for name in timings}
+        texts = [t for c in data["default"].chunks for t in passage_texts(c)]
+        agree = {
+            kind: agreement(getattr(data["default"], kind), getattr(data["engine"], kind))
+            for kind in ("vectors", "sentence_vectors")
+        }
+        started = time.perf_counter()
+        for pos in range(0, len(texts), 16):
+            default.embed_passages(texts[pos : pos + 16])
+        before = time.perf_counter() - started
+
+    n = reports["default"].passages
+    print(f"\n{n} passages, {len(texts)} passage and sentence texts")
+    for name, seconds in timings.items():
+        print(f"   full build, {name:<8} {seconds:7.1f} s  {n / seconds:6.1f} passages/s")
+    print(f"   embedding alone as builds sent it before (calls of 16, every text): {before:.1f} s")
+    ratio = timings["engine"] / timings["default"]
+    print(f"   full build: engine / default = {ratio:.2f}x  (target >= 3x)")
+    print(f"   previous embedding alone / default full build = {before / timings['default']:.2f}x")
+    print(f"   vectors, default vs engine: passages {agree['vectors']}  (target >= 0.99)")
+    print(f"   vectors, default vs engine: sentences {agree['sentence_vectors']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
