@@ -52,8 +52,9 @@ import faiss
 import numpy as np
 
 from rag.chunking import Chunk
+from rag.legacy_format import read_format_3
 from rag.lexical import DocumentTerms, Postings, postings_of
-from rag.passage_file import ChunkFile, PassageTable, parse_chunk, write_chunks
+from rag.passage_file import ChunkFile, PassageTable, write_chunks
 from rag.settings import DEFAULT_VECTOR_INDEX, LOAD_CHECKSUM_MAX_BYTES, VectorIndexSettings
 from rag.vector_index import needs_codes, read_codes, train_codes, write_codes
 
@@ -355,7 +356,7 @@ def load_index(
     _check_files(folder, manifest, verify)
     try:
         if manifest.format_version < 4:
-            data = _read_format_3(folder, manifest)
+            data = read_format_3(folder, manifest)
         else:
             data = _read_files(folder, manifest)
     except FileNotFoundError as exc:
@@ -429,24 +430,3 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
         passage_codes=codes[PASSAGE_CODES],
         sentence_codes=codes[SENTENCE_CODES],
     )
-
-
-def _read_format_3(folder: Path, manifest: Manifest) -> IndexData:
-    """An index of format 2 or 3, for a build to reuse its vectors."""
-    chunks: list[Chunk] = []
-    terms: list[list[str]] = []
-    with open(folder / PASSAGES, encoding="utf-8") as rows:
-        for line in rows:
-            terms.append(json.loads(line)["terms"])
-            chunks.append(parse_chunk(line))
-    vectors = [_read_flat(folder / name, manifest.dim) for name in ("dense", "sentences")]
-    glossary = json.loads((folder / GLOSSARY).read_text(encoding="utf-8"))
-    return IndexData(manifest, chunks, terms, vectors[0], vectors[1], glossary)
-
-
-def _read_flat(path: Path, dim: int) -> np.ndarray:
-    path = path.with_name(path.name + ".faiss")
-    index = faiss.read_index(str(path))
-    if not isinstance(index, faiss.IndexFlatIP) or index.d != dim:
-        raise ValueError(f"{path.name} is not a flat index of {dim}-d vectors")
-    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, dim), "float32")
