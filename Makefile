@@ -63,6 +63,7 @@ test: $(TEST_OK)
 	$(PY) -m pytest
 
 bench: $(TEST_OK)
+	$(PY) tests/bench/bench_build.py
 	$(PY) -m tests.bench.bench_retrieval
 	$(PY) -m tests.bench.bench_ui
 	$(PY) -m tests.bench.bench_milvus

@@ -2,8 +2,10 @@
 
 Run from anywhere (paths are resolved from this file)::
 
-    .venv/bin/python tests/bench/bench_retrieval.py           # full, under ~10 minutes
+    .venv/bin/python tests/bench/bench_retrieval.py           # full, under ~15 minutes
     .venv/bin/python tests/bench/bench_retrieval.py --quick   # 20k synthetic passages, fewer rounds
+    nice .venv/bin/python tests/bench/bench_retrieval.py --scale-only --scale 1000000
+                                                              # section 5 alone, a million passages
 
 Every number is measured in this one run. The machine is small and shared, so a
 ratio is only ever taken between measurements made back-to-back in the same run:
@@ -18,8 +20,12 @@ Measured:
 2. an unchanged rebuild as a fraction of the full build;
 3. warm ``Retriever.search`` vs. embedding the (script-converted) query alone;
 4. warm ``Assistant(retriever, llm=None).ask`` vs. search;
-5. a synthetic index of 100,000 passages (20,000 with ``--quick``): save, load,
-   size on disk, memory, search latency.
+5. a synthetic index of 100,000 passages (20,000 with ``--quick``, any number with
+   ``--scale``): index (save, IVF codes trained), load, size on disk, memory, search
+   latency, and recall@10 against exact search: of the passage and sentence searches on
+   synthetic queries, and of ``search`` itself on the real questions. The synthetic
+   vectors lie in topics (a topic centre plus noise), as real embeddings do: uniform
+   random vectors have no neighbourhoods for an approximate index to find.
 
 Each comparison is also shown from inside the same call ("same-build" and
 "same-call" views): the embedder is wrapped to time its own share of a build or a
