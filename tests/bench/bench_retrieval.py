@@ -157,6 +157,23 @@ def proc_status_kb(key: str) -> int:
     return 0
 
 
+def mapped_files(top: int = 6) -> str:
+    """The mapped files with the most resident memory (``/proc/self/smaps``)."""
+    resident: dict[str, int] = {}
+    name = ""
+    try:
+        for line in Path("/proc/self/smaps").read_text().splitlines():
+            fields = line.split()
+            if fields and "-" in fields[0] and len(fields) >= 5:
+                name = Path(fields[5]).name if len(fields) > 5 else "[anonymous]"
+            elif fields and fields[0] == "Rss:":
+                resident[name] = resident.get(name, 0) + int(fields[1])
+    except OSError:
+        return "unavailable"
+    largest = sorted(resident.items(), key=lambda kv: -kv[1])[:top]
+    return ", ".join(f"{n} {kb / 1024:,.0f} MiB" for n, kb in largest)
+
+
 def reset_peak_rss() -> bool:
     """Reset ``VmHWM`` to the current RSS (Linux ``clear_refs`` 5); False if not allowed."""
     try:
@@ -772,6 +789,7 @@ def bench_scale(
         f"{proc_status_kb('VmRSS') / 1024:,.0f} MiB (of which mapped files "
         f"{proc_status_kb('RssFile') / 1024:,.0f} MiB)",
     )
+    report.info("resident pages of mapped files: " + mapped_files())
     # last: the exact scans below read every vector, so every page is resident after them
     dense_recall(report, retriever, recall_queries, size)
     search_recall(report, retriever, index, questions, size)
