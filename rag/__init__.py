@@ -31,7 +31,7 @@ from rag.library import (
 )
 from rag.retriever import Retriever
 from rag.store import IndexStoreError, current_version
-from rag.types import Answer, Passage
+from rag.types import Answer, Draft, Passage
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -40,6 +40,7 @@ __all__ = [
     "Assistant",
     "BuildReport",
     "DocumentError",
+    "Draft",
     "Embedder",
     "EmbedderError",
     "IndexStoreError",

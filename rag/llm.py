@@ -71,15 +71,24 @@ class ChatClient:
         """Remember ``config``; no connection is made until :meth:`stream` is iterated."""
         self.config = config
 
-    def stream(self, messages: list[dict[str, str]], *, temperature: float = 0.0) -> Iterator[str]:
-        """Yield the reply text in pieces as the server streams it; raise LLMError on failure."""
+    def stream(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> Iterator[str]:
+        """Yield the reply text in pieces as the server streams it; raise LLMError on
+        failure. ``max_tokens`` bounds the reply's length (None: the server's default)."""
         url = self.config.chat_url
-        payload = {
+        payload: dict[str, Any] = {
             "model": self.config.model,
             "messages": messages,
             "temperature": temperature,
             "stream": True,
         }
+        if max_tokens is not None:
+            payload["max_tokens"] = max_tokens
         headers = {"Accept": "text/event-stream, application/json"}
         if self.config.api_key:
             headers["Authorization"] = f"Bearer {self.config.api_key}"

@@ -362,6 +362,11 @@ class Retriever:
         vector.flags.writeable = False  # shared through the cache
         return vector
 
+    def sentence_vectors(self, hit: Hit) -> np.ndarray:
+        """The vectors of the sentences of ``hit``'s passage, in order (one per
+        ``hit.chunk.sentences`` span)."""
+        return self.data.sentence_vectors[self._rows[hit.index] : self._rows[hit.index + 1]]
+
     def _passage_holds(self, i: int, kind: AnswerKind) -> bool:
         return holds(self.data.chunks[i].text, kind)
 

@@ -92,8 +92,38 @@ class RuleSettings:
     everyday_margin: float = 0.045
 
 
+@dataclass(frozen=True)
+class ClaimSettings:
+    """How a generated sentence is attributed to a passage (rag.claims). Chosen on the
+    wrong and right answers of tests/test_claims.py and the answers of ``make llm-check``."""
+
+    # support = this share of dense similarity (the e5 cosine with the passage's best
+    # sentence, scaled from cosine_floor..1 to 0..1) plus the rest the share of the
+    # sentence's words (or their glossary translations) that sentence holds
+    dense_share: float = 0.5
+    cosine_floor: float = 0.7  # e5 cosines of unrelated sentences run at about 0.7-0.78
+    min_support: float = 0.35  # a sentence without a usable marker is attributed above this
+    min_marked_support: float = 0.2  # a marker the model wrote is kept above this
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """What the language model is sent and allowed (rag.answer, rag.llm); chosen for the
+    1.5B model of ``make llm-check`` on 2 cores, where the prompt's length is most of the
+    time to the first token."""
+
+    passages: int = 3  # passages numbered in the prompt, best first
+    passage_tokens: int = 220  # tokens of each, around its best sentences
+    prompt_tokens: int = 700  # passages in the prompt, in all
+    max_tokens: int = 200  # tokens the model may write
+    history_turns: int = 2  # turns of the conversation it sees
+    history_chars: int = 600  # characters of each such turn
+
+
 DEFAULT_CHUNKING = ChunkSettings()
 DEFAULT_POLICY = AnswerPolicy()
+DEFAULT_CLAIMS = ClaimSettings()
+DEFAULT_LLM = LLMSettings()
 DEFAULT_RULES = RuleSettings()
 DEFAULT_FUSION = FusionParams()
 

@@ -43,3 +43,11 @@ class Answer:
     related: list[Passage] = field(default_factory=list)  # "possibly related" when abstaining
     confidence: float | None = None  # probability that the best quoted sentence answers
     stage: str = ""  # the stage that decided: "compose", "llm", or the decline stage's name
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer shown while a language model writes its own: the quoted, cited answer.
+    The final :class:`Answer` of the same stream replaces it."""
+
+    answer: Answer

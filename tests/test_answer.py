@@ -19,7 +19,7 @@ from rag.answer import (
 )
 from rag.documents import displayed
 from rag.llm import LLMConfig
-from rag.types import Answer, Passage
+from rag.types import Answer, Draft, Passage
 from tests.conftest import SIX_AREAS
 from tests.openai_server import FakeOpenAIServer
 
@@ -279,24 +279,59 @@ def test_llm_answer_streams_and_invalid_markers_are_removed(real_index: Path) ->
         assistant = Assistant(
             rag.Retriever.load(real_index), llm=LLMConfig(base_url=server.base_url, model="m")
         )
-        *deltas, final = list(assistant.stream(LEADERS, history=[]))
+        draft, *deltas, final = list(assistant.stream(LEADERS, history=[]))
         request = server.requests[-1]
     assert request["stream"] is True
+    assert 0 < request["max_tokens"] <= 400
+    # the quoted answer first, whole, before the model has written anything
+    assert isinstance(draft, Draft) and draft.answer.stage == "compose"
+    assert "莫斯科康" in draft.answer.text and markers_consistent(draft.answer)
     assert len(deltas) > 3 and "".join(deltas) == reply
-    assert isinstance(final, Answer)
+    assert isinstance(final, Answer) and final.stage == "llm"
     assert final.text == "領袖會議在舊金山的莫斯科康會議中心舉行[1]，詳見。"
     assert len(final.citations) == 1 and markers_consistent(final)
     assert "莫斯科康" in final.citations[0].text
     assert not final.abstained and final.notice == ""
 
 
-def test_llm_reply_without_citations_counts_as_declined(real_index: Path) -> None:
-    with FakeOpenAIServer(reply="The passages do not say.") as server:
+def test_an_llm_sentence_without_a_marker_is_attributed(real_index: Path) -> None:
+    reply = "The leaders' meeting is held on November 15–17 at the Moscone Center."
+    with FakeOpenAIServer(reply=reply) as server:
         assistant = Assistant(
             rag.Retriever.load(real_index), llm=LLMConfig(base_url=server.base_url, model="m")
         )
-        answer = assistant.ask("Who organises the Sustainable Future Forum?", history=[])
-    assert answer.abstained and answer.citations == []
+        answer = assistant.ask("When and where is the APEC leaders' meeting?", history=[])
+    assert answer.stage == "llm" and not answer.abstained
+    expected = "The leaders' meeting is held on November 15–17 at the Moscone Center [1]."
+    assert answer.text == expected
+    assert "11月15日至17日" in answer.citations[0].text and markers_consistent(answer)
+
+
+def test_an_unsupported_llm_answer_is_not_shown(real_index: Path) -> None:
+    wrong = "SOM3 was held in the 11th month of 2023, at the Moscow Convergence Center [1]."
+    for reply in ("The passages do not say.", wrong):
+        with FakeOpenAIServer(reply=reply) as server:
+            assistant = Assistant(
+                rag.Retriever.load(real_index), llm=LLMConfig(base_url=server.base_url, model="m")
+            )
+            answer = assistant.ask("When and where was SOM3 held?", history=[])
+        # the quoted answer stands, saying why; the model's text is nowhere
+        assert answer.stage == "compose" and not answer.abstained
+        assert "could not be checked" in answer.notice
+        assert "西雅圖" in answer.text and markers_consistent(answer)
+        assert "Moscow" not in answer.text and "do not say" not in answer.text
+
+
+def test_a_declined_question_shows_no_model_text(real_index: Path) -> None:
+    with FakeOpenAIServer(reply="Paris is the capital of France [1].") as server:
+        assistant = Assistant(
+            rag.Retriever.load(real_index), llm=LLMConfig(base_url=server.base_url, model="m")
+        )
+        events = list(assistant.stream("What is the capital of France?", history=[]))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.abstained and answer.citations == []
+    assert "Paris" not in answer.text and not server.requests
+    assert not any(isinstance(e, Draft) for e in events)
 
 
 def test_llm_timeout_falls_back_to_the_documents_with_a_notice(real_index: Path) -> None:

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from rag import Answer, Assistant
+from rag import Answer, Assistant, Draft
 from ui.engine import IndexUnavailableError
-from ui.render import SOURCES_WORKING, answer_message, chat_message, render_sources
+from ui.render import SOURCES_WORKING, answer_message, chat_message, labelled, render_sources
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +45,13 @@ class Update:
     """One step of a turn.
 
     ``kind`` is ``"delta"`` while the answer streams (``text`` is the text so far),
-    ``"answer"`` for the final answer (``text`` is ``answer.text``), ``"message"`` when
-    no answer could be given (``text`` explains why: empty question, no index, error).
+    ``"draft"`` for the quoted answer shown while a language model writes (``answer``
+    is it; the deltas after it are the model's), ``"answer"`` for the final answer
+    (``text`` is ``answer.text``), ``"message"`` when no answer could be given (``text``
+    explains why: empty question, no index, error).
     """
 
-    kind: Literal["delta", "answer", "message"]
+    kind: Literal["delta", "draft", "answer", "message"]
     text: str
     answer: Answer | None = None
 
@@ -90,6 +92,9 @@ def answer_events(
             if isinstance(event, Answer):
                 yield Update("answer", event.text, event)
                 return
+            if isinstance(event, Draft):
+                yield Update("draft", event.answer.text, event.answer)
+                continue
             if isinstance(event, str) and event:
                 parts.append(event)
                 yield Update("delta", "".join(parts))
@@ -124,13 +129,27 @@ def chat_turn(
     if question:
         shown = (*shown, _bubble("user", chat_message(question)))
         yield "", list(shown), render_sources(message=SOURCES_WORKING), conversation
+    draft: Answer | None = None  # the quoted answer, while a language model writes
     for update in answer_events(source, question, conversation.history):
-        if update.kind == "delta":
-            streaming = [*shown, _bubble("assistant", chat_message(update.text))]
-            yield "", streaming, render_sources(message=SOURCES_WORKING), conversation
+        if update.kind == "draft" and update.answer is not None:
+            draft = update.answer
+            quoted = labelled("quoted", draft.language, answer_message(draft))
+            yield "", [*shown, _bubble("assistant", quoted)], render_sources(draft), conversation
+        elif update.kind == "delta":
+            content = chat_message(update.text)
+            if draft is not None:
+                quoted = labelled("quoted", draft.language, answer_message(draft))
+                content = quoted + "\n\n" + labelled("writing", draft.language, content)
+            streaming = [*shown, _bubble("assistant", content)]
+            sources = render_sources(draft) if draft else render_sources(message=SOURCES_WORKING)
+            yield "", streaming, sources, conversation
         elif update.kind == "answer" and update.answer is not None:
             answer = update.answer
-            bubble = _bubble("assistant", answer_message(answer))
+            content = answer_message(answer)
+            if draft is not None:
+                which = "checked" if answer.stage == "llm" else "kept"
+                content = labelled(which, answer.language, content)
+            bubble = _bubble("assistant", content)
             history = (
                 *conversation.history,
                 _bubble("user", question),

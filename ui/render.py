@@ -240,6 +240,36 @@ def render_sources_link(answer: Answer | None = None, *, pending: bool = False) 
     )
 
 
+LABELS: dict[str, dict[str, str]] = {  # which answer a bubble shows, in LLM mode
+    "quoted": {
+        "en": "Quoted from the documents (the language model is writing an answer):",
+        "zh-Hant": "直接引用文件（語言模型正在撰寫回答）：",
+        "zh-Hans": "直接引用文件（语言模型正在撰写回答）：",
+    },
+    "writing": {
+        "en": "Language model, writing (not yet checked):",
+        "zh-Hant": "語言模型撰寫中（尚未核對）：",
+        "zh-Hans": "语言模型撰写中（尚未核对）：",
+    },
+    "checked": {
+        "en": "Language model's answer, every sentence checked against the cited passages:",
+        "zh-Hant": "語言模型的回答，每句都已與引用段落核對：",
+        "zh-Hans": "语言模型的回答，每句都已与引用段落核对：",
+    },
+    "kept": {
+        "en": "Quoted from the documents:",
+        "zh-Hant": "直接引用文件：",
+        "zh-Hans": "直接引用文件：",
+    },
+}
+
+
+def labelled(label: str, language: str, body: str) -> str:
+    """A bubble's ``body`` (already escaped) under the label saying which answer it is."""
+    text = LABELS[label].get(language, LABELS[label]["en"])
+    return f"<b>{html.escape(text, quote=False)}</b>\n{body}"
+
+
 def answer_message(answer: Answer) -> str:
     """The bubble for a final answer: its text, then, for a declined question offering
     related passages, where to find them; then any notice."""

@@ -1,0 +1,246 @@
+"""Check a generated answer, sentence by sentence, against the passages it may cite.
+
+:meth:`ClaimChecker.check` splits an answer into sentences and gives each the passages
+that support it:
+
+- a marker ``[n]`` the writer put on a sentence is kept when passage ``n`` resembles the
+  sentence (dense and lexical similarity with its best sentence) and, with the other
+  kept markers, holds every fact the sentence states (rag.facts);
+- a sentence without such a marker is attributed to the passage whose sentence
+  supports it best and that holds its facts, across scripts and languages (an English
+  sentence's words are looked up in the documents' glossary);
+- a sentence no passage supports is dropped, with the facts that were missing.
+
+It works on any text and any passages: the passages are plain strings, or
+:class:`Source` objects carrying the sentence spans and vectors an index already has.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.embeddings import Embedder
+from rag.facts import Evidence, evidence_of, facts_of, missing
+from rag.lexical import is_han, tokenize
+from rag.settings import DEFAULT_CLAIMS, ClaimSettings
+from rag.translation import Glossary, translate
+
+logger = logging.getLogger(__name__)
+
+MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+# a sentence ends at 。！？；!?; or a full stop before a space (not "U.S. President"),
+# with its closing quotes and the markers written after it
+_END = re.compile(
+    r"(?:[。！？；!?;]|(?<![A-Z])\.(?=\s|$|\[))[」』”’)）]*(?:\s*\[\d{1,3}\])*\s*|\n+"
+)
+_TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage that may be cited: its text, its sentences' ``(start, end)`` spans in
+    it and, when known, one L2-normalised vector per sentence."""
+
+    text: str
+    sentences: tuple[tuple[int, int], ...] = ()
+    vectors: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of the answer and what the check made of it."""
+
+    text: str  # the sentence as written, without its markers
+    gap: str  # the whitespace that followed it in the answer
+    raw: str  # the sentence with its markers, as written
+    written: tuple[int, ...]  # passage numbers of the markers written on it
+    cited: tuple[int, ...]  # the passages that support it; empty when it is dropped
+    attributed: bool  # cited by the check rather than by the writer
+    support: float  # similarity with the best supporting sentence of a cited passage
+    missing: tuple[str, ...] = ()  # facts that no candidate passage held (when dropped)
+
+    @property
+    def kept(self) -> bool:
+        return bool(self.cited)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An answer after the check: every sentence, kept or dropped."""
+
+    claims: tuple[Claim, ...]
+
+    @property
+    def kept(self) -> list[Claim]:
+        return [c for c in self.claims if c.kept]
+
+    @property
+    def dropped(self) -> list[Claim]:
+        return [c for c in self.claims if not c.kept]
+
+    @property
+    def text(self) -> str:
+        """The kept sentences, each with its markers (numbered as the passages are)."""
+        return "".join(shown(c) + (c.gap or " ") for c in self.kept).strip()
+
+
+def shown(claim: Claim) -> str:
+    """A kept sentence as shown: with the writer's markers where it put them (those
+    that did not hold removed), or with the attributed marker before its full stop."""
+    if not claim.attributed:
+        cited = set(claim.cited)
+        return MARKER.sub(lambda m: m.group() if int(m.group(1)) in cited else "", claim.raw)
+    body = claim.text.rstrip()
+    end = _TERMINAL.search(body)
+    cut = end.start() if end else len(body)
+    markers = "".join(f"[{n}]" for n in claim.cited)
+    space = "" if is_han(body[cut - 1 : cut] or "a") else " "
+    return f"{body[:cut]}{space}{markers}{body[cut:]}"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A sentence of an answer as split: without and with its markers."""
+
+    text: str
+    gap: str
+    raw: str
+    markers: tuple[int, ...]
+
+
+def split_claims(text: str) -> list[Piece]:
+    """The sentences of ``text``, each with the markers written on it."""
+    out = []
+    pos = 0
+    for m in _END.finditer(text):
+        if m.end() > pos:
+            out.append(text[pos : m.end()])
+            pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    pieces = []
+    for raw in out:
+        numbers = tuple(int(n) for n in MARKER.findall(raw))
+        sentence = MARKER.sub("", raw)
+        body = sentence.rstrip()
+        gap = "\n" if "\n" in sentence[len(body) :] else " "
+        if body.strip():
+            pieces.append(Piece(body.strip(), gap, raw.strip(), numbers))
+    return pieces
+
+
+class ClaimChecker:
+    """Checks answers against passages; ``embedder`` adds dense similarity (without it,
+    lexical alone), ``glossary`` carries words across languages (rag.translation)."""
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        glossary: Glossary | None = None,
+        settings: ClaimSettings = DEFAULT_CLAIMS,
+    ) -> None:
+        self.embedder = embedder
+        self.glossary = glossary or {}
+        self.settings = settings
+
+    def check(self, text: str, passages: Sequence[str | Source]) -> Checked:
+        """Every sentence of ``text`` with the passages (numbered from 1) that support it."""
+        sources = [p if isinstance(p, Source) else Source(p) for p in passages]
+        sources = [s if s.sentences else Source(s.text, _spans(s.text), s.vectors) for s in sources]
+        pieces = split_claims(text)
+        if not pieces:
+            return Checked(())
+        support = self._support([p.text for p in pieces], sources)
+        evidence = [evidence_of(s.text) for s in sources]
+        claims = [
+            self._claim(piece, support[i], sources, evidence) for i, piece in enumerate(pieces)
+        ]
+        return Checked(tuple(claims))
+
+    def _claim(
+        self,
+        piece: Piece,
+        support: np.ndarray,
+        sources: Sequence[Source],
+        evidence: Sequence[Evidence],
+    ) -> Claim:
+        sentence, gap, raw, written = piece.text, piece.gap, piece.raw, piece.markers
+        s = self.settings
+        facts = facts_of(sentence)
+        marked = [n for n in dict.fromkeys(written) if 1 <= n <= len(sources)]
+        kept = [n for n in marked if support[n - 1] >= s.min_marked_support]
+        if kept:
+            joined = evidence_of("\n".join(sources[n - 1].text for n in kept))
+            if not missing(facts, joined, self.glossary):
+                best = max(support[n - 1] for n in kept)
+                return Claim(sentence, gap, raw, tuple(written), tuple(kept), False, float(best))
+        lacking: list[str] = []
+        for i in np.argsort(-support, kind="stable"):
+            if support[i] < s.min_support:
+                break
+            absent = missing(facts, evidence[i], self.glossary)
+            if not absent:
+                cited = (int(i) + 1,)
+                return Claim(sentence, gap, raw, tuple(written), cited, True, float(support[i]))
+            lacking = lacking or absent
+        if not lacking and len(sources):
+            lacking = missing(facts, evidence[int(np.argmax(support))], self.glossary)
+        best = float(support.max()) if len(support) else 0.0
+        return Claim(sentence, gap, raw, tuple(written), (), False, best, tuple(lacking))
+
+    def _support(self, sentences: Sequence[str], sources: Sequence[Source]) -> np.ndarray:
+        """(sentences, passages): how well each passage's best sentence supports each."""
+        out = np.zeros((len(sentences), len(sources)), dtype=np.float32)
+        if not sources:
+            return out
+        held = [[set(tokenize(s.text[a:b])) for a, b in s.sentences] for s in sources]
+        lexical = [[self._overlap(x, h) for h in held] for x in sentences]
+        dense = self._dense(sentences, sources)
+        share = self.settings.dense_share if dense is not None else 0.0
+        for j in range(len(sources)):
+            for i in range(len(sentences)):
+                lex = np.asarray(lexical[i][j])
+                both = (1 - share) * lex
+                if dense is not None:
+                    both = both + share * dense[i][j]
+                out[i, j] = float(both.max()) if both.size else 0.0
+        return out
+
+    def _dense(
+        self, sentences: Sequence[str], sources: Sequence[Source]
+    ) -> list[list[np.ndarray]] | None:
+        """Per sentence and passage: each passage sentence's cosine, scaled to 0..1."""
+        if self.embedder is None:
+            return None
+        s = self.settings
+        mine = self.embedder.embed_queries(list(sentences))
+        out: list[list[np.ndarray]] = [[] for _ in sentences]
+        for source in sources:
+            vectors = source.vectors
+            if vectors is None or len(vectors) != len(source.sentences):
+                texts = [source.text[a:b] for a, b in source.sentences]
+                vectors = self.embedder.embed_passages(texts)
+            cosines = mine @ np.asarray(vectors).T
+            scaled = np.clip((cosines - s.cosine_floor) / (1.0 - s.cosine_floor), 0.0, 1.0)
+            for i in range(len(sentences)):
+                out[i].append(scaled[i])
+        return out
+
+    def _overlap(self, sentence: str, held: Sequence[set[str]]) -> list[float]:
+        """Per passage sentence (its words ``held``): the share of ``sentence``'s words
+        it holds; a word counts when it or one of its glossary translations is there."""
+        words = list(dict.fromkeys(tokenize(sentence)))
+        if not words:
+            return [0.0 for _ in held]
+        options = [{w, *translate(w, self.glossary)} for w in words]
+        return [sum(bool(o & h) for o in options) / len(options) for h in held]
+
+
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(split_sentences(text)) or ((0, len(text)),)

@@ -1,0 +1,76 @@
+"""The facts of a sentence and whether a passage holds them, across scripts and languages."""
+
+from __future__ import annotations
+
+from rag.facts import evidence_of, facts_of, latin_names, missing, name_found
+
+# a glossary as rag.translation builds one: English keys to the documents' words
+GLOSSARY = {
+    "seattle washington": ["西雅图"],
+    "san francisco": ["旧金山"],
+    "thailand": ["泰国"],
+    "center": ["中心"],
+}
+LEADERS = (
+    "眾所矚目的APEC經濟領袖會議將於11月15日至17日，於舊金山的莫斯科康會議中心(Moscone Center)"
+    "隆重舉行。此外，14日至16日將在該會議中心舉行企業界的重大活動—"
+    "APEC企業領袖高峰會(APEC CEO Summit)。"
+)
+SOM3 = "2023年APEC第三次資深官員大會(SOM3)暨相關會議，7月29日至8月21日於美國華盛頓州西雅圖市召開。"
+
+
+def _missing(sentence: str, passage: str) -> list[str]:
+    return missing(facts_of(sentence), evidence_of(passage), GLOSSARY)
+
+
+def test_dates_match_across_languages_and_carry_their_month() -> None:
+    assert facts_of("November 15–17").dates == {(11, 15), (11, 17)}
+    assert facts_of("15-17 November 2023").dates == {(11, 15), (11, 17)}
+    assert facts_of("from July 29 to August 21").dates == {(7, 29), (8, 21)}
+    assert evidence_of(LEADERS).dates >= {(11, 15), (11, 17), (11, 14), (11, 16)}
+    assert _missing("The meeting is on November 15-17.", LEADERS) == []
+    assert _missing("領袖會議於11月15日至17日舉行。", LEADERS) == []
+    assert _missing("The meeting is on November 16-18.", LEADERS) == ["11/18"]
+    assert _missing("SOM3 ran from July 29 to August 21.", SOM3) == []
+    assert _missing("SOM3 was held in the 11th month of 2023.", SOM3) == ["11"]
+
+
+def test_numbers_are_compared_as_values() -> None:
+    passage = "數位月舉行超過40場技術會議，預算為500萬美元，七成經濟體參加。"
+    assert _missing("More than forty technical meetings were held.", passage) == []
+    assert _missing("舉行了四十場技術會議。", passage) == []
+    assert _missing("The budget was 5 million dollars.", passage) == []
+    assert _missing("The budget was 50 million dollars.", passage) == ["5e+07"]
+    assert _missing("More than 30 meetings were held.", passage) == ["30"]
+    assert facts_of("百分之七十的經濟體").numbers == {70.0}
+    assert facts_of("一系列會議之一").numbers == frozenset()  # 一 alone is no number
+
+
+def test_a_number_inside_a_name_is_part_of_the_name() -> None:
+    facts = facts_of("SOM3 was held; COVID-19 was discussed.")
+    assert facts.numbers == frozenset()
+    assert "SOM3" in facts.names and "COVID-19" in facts.names
+
+
+def test_latin_names_leave_out_sentence_starts_and_months() -> None:
+    assert latin_names("The summit is at the Moscone Center in November.") == ["Moscone Center"]
+    assert latin_names("During SOM3, Chinese Taipei spoke.") == ["SOM3", "Chinese Taipei"]
+    assert latin_names("National Center for APEC will host it.") == ["National Center for APEC"]
+
+
+def test_names_are_found_as_written_or_through_the_glossary() -> None:
+    leaders = evidence_of(LEADERS)
+    som3 = evidence_of(SOM3)
+    assert name_found("Moscone Center", leaders, GLOSSARY)  # the bracketed English
+    assert name_found("APEC CEO Summit", leaders, GLOSSARY)
+    assert name_found("San Francisco", leaders, GLOSSARY)  # 舊金山 through the glossary
+    assert name_found("Seattle", som3, GLOSSARY)  # one word of the sense "Seattle, Washington"
+    assert not name_found("Seattle", leaders, GLOSSARY)
+    assert not name_found("Moscow Convergence Center", leaders, GLOSSARY)
+    assert not name_found("Thailand", leaders, GLOSSARY)
+
+
+def test_chinese_entities_are_compared_in_one_script() -> None:
+    assert _missing("會議在西雅圖召開。", SOM3) == []
+    assert _missing("会议在西雅图召开。", SOM3) == []  # Simplified against Traditional
+    assert _missing("會議在舊金山召開。", SOM3) == ["旧金山"]
