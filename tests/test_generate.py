@@ -1,0 +1,87 @@
+"""The model's prompt (bounded to what the answer needs) and its checked answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.answer import Assistant, compose
+from rag.chunking import count_tokens
+from rag.generate import (
+    UNCHECKED,
+    Generator,
+    excerpt,
+    in_script,
+    llm_messages,
+    prompt_passages,
+)
+from rag.llm import ChatClient, LLMConfig
+from rag.query import analyse
+from rag.settings import DEFAULT_LLM, LLMSettings
+from rag.types import Passage
+
+SOM3 = "第三次資深官員會議在哪裡舉行？"
+
+
+@pytest.fixture(scope="module")
+def assistant(real_index: Path) -> Assistant:
+    client = ChatClient(LLMConfig(base_url="http://127.0.0.1:9", model="m"))
+    return Assistant(rag.Retriever.load(real_index), llm=client)
+
+
+def _prepared(assistant: Assistant, question: str):  # type: ignore[no-untyped-def]
+    query = analyse(question, [], assistant.retriever, assistant.policy)
+    hits, _ = assistant.retrieve(query)
+    return query, hits, assistant.score(query, hits)
+
+
+def test_the_prompt_holds_the_best_sentences_within_its_token_budget(assistant) -> None:
+    settings = LLMSettings(passages=3, passage_tokens=60, prompt_tokens=150)
+    _, hits, scored = _prepared(assistant, SOM3)
+    sent = prompt_passages(hits, scored, settings)
+    assert 1 <= len(sent) <= 3
+    sizes = [count_tokens(p.text) for _, p in sent]
+    assert all(size <= 60 for size in sizes[1:]) and sum(sizes) <= 150 + sizes[0]
+    assert "西雅圖" in sent[0][1].text  # the passage of the best sentence comes first
+    assert sent[0][0] is hits[scored[0].candidate.hit]
+    full = sum(count_tokens(h.passage.text) for h in hits)
+    assert sum(sizes) < full / 2
+
+
+def test_an_excerpt_keeps_the_best_sentence_and_grows_around_it(assistant) -> None:
+    _, hits, _ = _prepared(assistant, SOM3)
+    hit = max(hits, key=lambda h: len(h.chunk.sentences))
+    a, b = hit.chunk.sentences[1]
+    small = excerpt(hit, 1, count_tokens(hit.chunk.text[a:b]))
+    assert small == hit.chunk.text[a:b]
+    assert excerpt(hit, 1, 10_000) == hit.chunk.text
+
+
+def test_the_prompt_sees_only_the_last_turns() -> None:
+    history = [{"role": "user", "content": f"q{i}"} for i in range(5)]
+    passages = [Passage(id="p", text="t", score=1.0, source="a.txt", start=0, end=1)]
+    messages = llm_messages("Q?", "en", passages, history, DEFAULT_LLM)
+    assert [m["content"] for m in messages[1:-1]] == ["q3", "q4"]
+
+
+def test_chinese_is_shown_in_the_askers_script() -> None:
+    assert in_script("会议在西雅图召开", "zh-Hant") == "會議在西雅圖召開"
+    assert in_script("會議在西雅圖召開", "zh-Hans") == "会议在西雅图召开"
+    assert in_script("Seattle", "en") == "Seattle"
+
+
+def test_the_checked_answer_keeps_supported_sentences_and_says_how_many_went(assistant) -> None:
+    query, hits, scored = _prepared(assistant, SOM3)
+    quoted = compose(query, hits, scored, assistant.policy, assistant.model.threshold)
+    generator = assistant.generator
+    assert isinstance(generator, Generator)
+    sent = [h for h, _ in prompt_passages(hits, scored)]
+    reply = "会议在西雅图召开[1]。会议共有九百人参加[1]。"
+    answer = generator.checked(reply, sent, "zh-Hant", quoted)
+    assert answer.stage == "llm" and not answer.abstained
+    assert answer.text == "會議在西雅圖召開[1]。"
+    assert "1" in answer.notice and "西雅圖" in answer.citations[0].text
+    fallback = generator.checked("会议在东京召开[1]。", sent, "zh-Hant", quoted)
+    assert fallback.text == quoted.text and fallback.notice == UNCHECKED["zh-Hant"]
