@@ -39,6 +39,9 @@ MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 _END = re.compile(
     r"(?:[。！？；!?;]|(?<![A-Z])\.(?=\s|$|\[))[」』”’)）]*(?:\s*\[\d{1,3}\])*\s*|\n+"
 )
+_ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
+_LEADING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_WORDY = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")
 
 
@@ -124,13 +127,19 @@ def split_claims(text: str) -> list[Piece]:
             pos = m.end()
     if pos < len(text):
         out.append(text[pos:])
+    merged: list[str] = []
+    for raw in out:  # "1." of a numbered list starts the sentence after it
+        if merged and _ENUMERATOR.fullmatch(merged[-1]):
+            merged[-1] += raw
+        else:
+            merged.append(raw)
     pieces = []
-    for raw in out:
+    for raw in merged:
         numbers = tuple(int(n) for n in MARKER.findall(raw))
         sentence = MARKER.sub("", raw)
         body = sentence.rstrip()
         gap = "\n" if "\n" in sentence[len(body) :] else " "
-        if body.strip():
+        if _WORDY.search(body):
             pieces.append(Piece(body.strip(), gap, raw.strip(), numbers))
     return pieces
 
@@ -172,7 +181,7 @@ class ClaimChecker:
     ) -> Claim:
         sentence, gap, raw, written = piece.text, piece.gap, piece.raw, piece.markers
         s = self.settings
-        facts = facts_of(sentence)
+        facts = facts_of(_LEADING.sub("", sentence))  # "1." of a list is no claim
         marked = [n for n in dict.fromkeys(written) if 1 <= n <= len(sources)]
         kept = [n for n in marked if support[n - 1] >= s.min_marked_support]
         if kept:

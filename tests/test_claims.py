@@ -26,7 +26,9 @@ def test_split_keeps_markers_with_their_sentence() -> None:
     assert [p.text for p in pieces] == ["SOM3 was in Seattle.", "It ran for weeks.", "- 第一項。"]
     assert [p.markers for p in pieces] == [(2,), (1, 3), (1,)]
     assert [p.gap for p in pieces] == [" ", "\n", " "]
-    assert split_claims("   ") == []
+    assert split_claims("   ") == [] and split_claims("** --") == []
+    listed = split_claims("1. SOM3 was in Seattle [1].\n2. It ended on August 21 [1].")
+    assert [p.text for p in listed] == ["1. SOM3 was in Seattle.", "2. It ended on August 21."]
 
 
 def test_a_supported_marker_is_kept_where_it_was_written() -> None:
@@ -60,6 +62,14 @@ def test_only_the_unsupported_sentence_is_removed() -> None:
     assert [c.kept for c in result.claims] == [True, False]
     assert set(result.dropped[0].missing) >= {"900", "Thailand"}
     assert result.text == "SOM3 was held in Seattle [1]."
+
+
+def test_a_numbered_list_is_checked_item_by_item() -> None:
+    checker = ClaimChecker(glossary=GLOSSARY)
+    reply = "1. SOM3 was held in Seattle [1].\n2. It drew 900 delegates [1]."
+    result = checker.check(reply, [SOM3])
+    assert [c.kept for c in result.claims] == [True, False]
+    assert result.dropped[0].missing == ("900",)
 
 
 def test_nothing_to_cite_keeps_nothing() -> None:
