@@ -19,7 +19,7 @@ from dataclasses import replace
 from rag.chunking import count_tokens
 from rag.claims import ClaimChecker, Source
 from rag.decide import Scored
-from rag.language import Language, to_simplified_characters, to_traditional
+from rag.language import Language, to_simplified_characters, to_traditional_characters
 from rag.llm import ChatClient, LLMError
 from rag.query import History, Query
 from rag.retriever import Hit, Retriever
@@ -158,7 +158,7 @@ def in_script(text: str, language: Language) -> str:
     """The model's Chinese in the asker's script (it often writes Simplified when asked
     in Traditional); English unchanged."""
     if language == "zh-Hant":
-        return to_traditional(text)
+        return to_traditional_characters(text)
     if language == "zh-Hans":
         return to_simplified_characters(text)
     return text

@@ -36,6 +36,12 @@ def to_traditional(text: str) -> str:
     return str(_converter("s2twp").convert(text))
 
 
+def to_traditional_characters(text: str) -> str:
+    """Simplified characters to Traditional (Taiwan forms), words unchanged: 文件 stays
+    文件, never the Taiwan phrasing 檔案 (for text that must keep its wording)."""
+    return str(_converter("s2tw").convert(text))
+
+
 def to_script(text: str, script: str) -> str:
     """``text`` in ``script`` ("zh-Hant" or "zh-Hans"); unchanged for any other value."""
     if script == "zh-Hant":

@@ -86,3 +86,10 @@ def test_a_question_mixing_scripts_is_in_the_language_of_its_frame(
     question: str, language: str
 ) -> None:
     assert detect_language(question) == language
+
+
+def test_traditional_characters_keep_the_wording() -> None:
+    from rag.language import to_traditional_characters
+
+    assert to_traditional_characters("根据文件，会议在西雅图召开") == "根據文件，會議在西雅圖召開"
+    assert to_traditional_characters("根據文件") == "根據文件"  # not the Taiwan 檔案

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.chat_server import ChatServer
 from tests.openai_server import FakeOpenAIServer
-from ui.render import RELATED_POINTER, SOURCES_EMPTY, SOURCES_LINK, SOURCES_WORKING
+from ui.render import LABELS, RELATED_POINTER, SOURCES_EMPTY, SOURCES_LINK, SOURCES_WORKING
 
 pytestmark = pytest.mark.slow
 
@@ -169,8 +169,11 @@ def llm_page(browser: Browser, llm_server: ChatServer) -> Iterator[Page]:
 
 def test_llm_answer_streams_into_the_chat(llm_page: Page, llm: FakeOpenAIServer) -> None:
     llm.status = 200
+    quoted, writing, checked = (LABELS[k]["zh-Hant"] for k in ("quoted", "writing", "checked"))
+    asked = time.monotonic()
     ask(llm_page, "APEC經濟領袖會議在哪裡舉行？")
     seen: list[str] = []
+    first_cited = None
     deadline = time.monotonic() + TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
         bots = llm_page.locator(BOT)
@@ -178,13 +181,20 @@ def test_llm_answer_streams_into_the_chat(llm_page: Page, llm: FakeOpenAIServer)
             text = bots.last.inner_text()
             if not seen or seen[-1] != text:
                 seen.append(text)
-            if llm_page.locator(f"{SOURCES} .rag-card").count():
+            if first_cited is None and "[1]" in text:
+                first_cited = time.monotonic() - asked
+            if checked in text:
                 break
         time.sleep(0.05)
+    print(f"first cited text on screen {first_cited:.2f} s after asking")
+    # the quoted answer, cited, before the model has written anything
+    first = next(s for s in seen if "[1]" in s)
+    assert quoted in first and "莫斯科康" in first and writing not in first, seen
+    partial = [s.split(writing)[1].strip() for s in seen if writing in s]
+    partial = [s for s in partial if s and len(s) < len(LLM_REPLY)]
+    assert partial and all(LLM_REPLY.startswith(s) for s in partial), seen
     final = llm_page.locator(BOT).last.inner_text()
-    assert final.strip() == LLM_REPLY, final
-    partial = [s for s in seen if s.strip() and len(s.strip()) < len(LLM_REPLY)]
-    assert partial and all(LLM_REPLY.startswith(s.strip()) for s in partial), seen
+    assert final.strip() == f"{checked}\n{LLM_REPLY}", final  # the model's, replacing it
     assert llm.requests, "the app did not call the LLM"
     meta = llm_page.locator(f"{SOURCES} .rag-card .rag-meta").first.inner_text()
     assert meta.startswith("[1]"), meta
