@@ -43,6 +43,12 @@ def test_request_carries_model_messages_and_stream_flag(server: FakeOpenAIServer
     assert body["model"] == "fake-model"
     assert body["stream"] is True
     assert body["temperature"] == 0.2
+    assert "max_tokens" not in body  # the server's default unless asked
+
+
+def test_reply_length_is_bounded_when_asked(server: FakeOpenAIServer) -> None:
+    list(client_for(server).stream(MESSAGES, max_tokens=50))
+    assert server.requests[-1]["max_tokens"] == 50
 
 
 def test_trailing_slash_in_base_url_is_tolerated(server: FakeOpenAIServer) -> None:
