@@ -76,6 +76,7 @@ LLM_DIR := .cache/llm
 LLM_MODEL := $(LLM_DIR)/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 LLM_OK := $(VENV)/.llm-installed
 LLM_QUESTIONS ?= $(sort $(wildcard rag/data/*questions*.jsonl))
+LLM_CHECK_ARGS ?=  # e.g. --stop-after 3000 (seconds) or --limit 20 (questions a file)
 
 $(LLM_OK): $(RUN_OK)
 	@echo "==> installing llama-cpp-python with its server (built from source: about 18 minutes)"
@@ -92,7 +93,7 @@ $(LLM_MODEL): | $(RUN_OK)
 
 llm-check: $(LLM_OK) $(LLM_MODEL)
 	$(VENV)/bin/rag build
-	$(PY) scripts/llm_check.py --model $(LLM_MODEL) --questions $(LLM_QUESTIONS)
+	$(PY) scripts/llm_check.py --model $(LLM_MODEL) --questions $(LLM_QUESTIONS) $(LLM_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache index/v* index/CURRENT

@@ -103,26 +103,45 @@ def in_language(answer: Answer, language: str) -> bool:
     return is_chinese(text) and script_of([text]) == language
 
 
+def ask_both(
+    with_llm: Assistant, quoted: Assistant, q: Question, checker: ClaimChecker
+) -> Turn:
+    """``q`` asked both ways. A follow-up's conversation is the quoted answers to the
+    questions before it (so only the follow-up itself goes to the model)."""
+    history: list[dict[str, str]] = []
+    for earlier in q.history:
+        reply = quoted.ask(earlier, list(history))
+        history += [
+            {"role": "user", "content": earlier},
+            {"role": "assistant", "content": reply.text},
+        ]
+    plain = quoted.ask(q.question, list(history))
+    shown = ask_timed(with_llm, q.question, history)
+    bad, sentences = unsupported(shown.answer, checker)
+    logger.info("%s [%s] %.1f s: %s", q.id, shown.answer.stage, shown.total, shown.answer.text)
+    return Turn(q, plain, shown, bad, sentences)
+
+
 def run(
     with_llm: Assistant, quoted: Assistant, questions: Iterable[Question], checker: ClaimChecker
 ) -> list[Turn]:
-    """Every question asked both ways. A follow-up's conversation is the quoted answers
-    to the questions before it (so only the follow-up itself goes to the model)."""
-    turns = []
+    """Every question asked both ways (:func:`ask_both`)."""
+    return [ask_both(with_llm, quoted, q, checker) for q in questions]
+
+
+def interleaved(questions: Sequence[Question]) -> list[Question]:
+    """The questions taken in turn from each language (zh-Hant, zh-Hans, en), answerable
+    and not alike, so that a run cut short still covers every kind."""
+    groups: dict[tuple[str, bool], list[Question]] = {}
     for q in questions:
-        history: list[dict[str, str]] = []
-        for earlier in q.history:
-            reply = quoted.ask(earlier, list(history))
-            history += [
-                {"role": "user", "content": earlier},
-                {"role": "assistant", "content": reply.text},
-            ]
-        plain = quoted.ask(q.question, list(history))
-        shown = ask_timed(with_llm, q.question, history)
-        bad, sentences = unsupported(shown.answer, checker)
-        turns.append(Turn(q, plain, shown, bad, sentences))
-        logger.info("%s [%s] %.1f s: %s", q.id, shown.answer.stage, shown.total, shown.answer.text)
-    return turns
+        groups.setdefault((q.lang, q.answerable), []).append(q)
+    out: list[Question] = []
+    queues = list(groups.values())
+    while any(queues):
+        for queue in queues:
+            if queue:
+                out.append(queue.pop(0))
+    return out
 
 
 def _share(values: Sequence[bool]) -> float:

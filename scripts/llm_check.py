@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -90,13 +91,15 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 
 def check(args: argparse.Namespace, base_url: str) -> None:
-    """Ask every question file through the model at ``base_url`` and print the figures."""
+    """Ask every question file through the model at ``base_url`` and print the figures;
+    past ``--stop-after`` seconds no new question is asked and the figures cover those
+    that were (the output says so)."""
     from rag import Retriever
     from rag.answer import Assistant
     from rag.claims import ClaimChecker
     from rag.evaluation import load_questions
     from rag.llm import LLMConfig
-    from rag.llm_eval import report, run, scores
+    from rag.llm_eval import ask_both, interleaved, report, scores
 
     retriever = Retriever.load(args.index)
     config = LLMConfig(base_url=base_url, model="local", timeout=args.timeout)
@@ -104,26 +107,38 @@ def check(args: argparse.Namespace, base_url: str) -> None:
     quoted = Assistant(retriever, llm=None)
     checker = ClaimChecker(retriever.embedder, retriever.data.glossary)
     with_llm.warm_up()
+    started = time.monotonic()
     for path in args.questions:
-        questions = load_questions(path)[: args.limit or None]
+        questions = interleaved(load_questions(path))[: args.limit or None]
         print(f"asking {len(questions)} questions of {path} ...", flush=True)
-        turns = run(with_llm, quoted, questions, checker)
-        print(report(Path(path).name, scores(turns)), flush=True)
         answers = OUT / f"answers-{Path(path).stem}.jsonl"
+        turns = []
         with open(answers, "w", encoding="utf-8") as f:
-            for t in turns:
-                row = {
-                    "id": t.question.id,
-                    "question": t.question.question,
-                    "stage": t.shown.answer.stage,
-                    "shown": t.shown.answer.text,
-                    "notice": t.shown.answer.notice,
-                    "quoted": t.quoted.text,
-                    "unsupported": t.unsupported,
-                    "timing": {k: v for k, v in asdict(t.shown).items() if k != "answer"},
-                }
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            for q in questions:
+                if args.stop_after and time.monotonic() - started > args.stop_after:
+                    print(f"  stopped after {args.stop_after:g} s: {len(turns)} asked", flush=True)
+                    break
+                turn = ask_both(with_llm, quoted, q, checker)
+                turns.append(turn)
+                f.write(json.dumps(_row(turn), ensure_ascii=False) + "\n")
+                f.flush()
+                print(f"  {q.id} [{turn.shown.answer.stage}] {turn.shown.total:.0f} s", flush=True)
+        name = Path(path).name + ("" if len(turns) == len(questions) else " (cut short)")
+        print(report(name, scores(turns)), flush=True)
         print(f"  answers written to {answers}", flush=True)
+
+
+def _row(turn) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "id": turn.question.id,
+        "question": turn.question.question,
+        "stage": turn.shown.answer.stage,
+        "shown": turn.shown.answer.text,
+        "notice": turn.shown.answer.notice,
+        "quoted": turn.quoted.text,
+        "unsupported": turn.unsupported,
+        "timing": {k: v for k, v in asdict(turn.shown).items() if k != "answer"},
+    }
 
 
 def main() -> None:
@@ -134,7 +149,8 @@ def main() -> None:
     p.add_argument("--index", default="index")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--limit", type=int, default=0, help="ask only this many of each file")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the model")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the model")
+    p.add_argument("--stop-after", type=float, default=0, help="ask no new question after this")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -143,6 +159,8 @@ def main() -> None:
         return
     if not args.model.exists():
         sys.exit(f"no model at {args.model}: run `make llm-check`, which downloads and joins it")
+    # a stopped check stops its server too: SIGTERM unwinds through the finally below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     server = start_server(args.model, args.port, OUT / "server.log")
     try:
         check(args, f"http://127.0.0.1:{args.port}/v1")

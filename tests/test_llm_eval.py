@@ -62,3 +62,15 @@ def test_language_and_script_of_an_answer() -> None:
     assert in_language(Answer(text="會議在西雅圖召開。"), "zh-Hant")
     assert not in_language(Answer(text="会议在西雅图召开。"), "zh-Hant")
     assert in_language(Answer(text="It is in Seattle (西雅圖)."), "en")
+
+
+def test_questions_are_taken_in_turn_from_each_language_and_kind() -> None:
+    from rag.llm_eval import interleaved
+
+    questions = [
+        Question("a1", "zh-Hant", "?", True),
+        Question("a2", "zh-Hant", "?", True),
+        Question("b1", "en", "?", True),
+        Question("c1", "en", "?", False),
+    ]
+    assert [q.id for q in interleaved(questions)] == ["a1", "b1", "c1", "a2"]
