@@ -24,9 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.answer_types import AnswerKind, holds
 from rag.chunking import split_sentences
 from rag.embeddings import Embedder
 from rag.facts import Evidence, evidence_of, facts_of, missing
+from rag.language import to_simplified_characters
 from rag.lexical import is_han, tokenize
 from rag.settings import DEFAULT_CLAIMS, ClaimSettings
 from rag.translation import Glossary, translate
@@ -249,6 +251,38 @@ class ClaimChecker:
             return [0.0 for _ in held]
         options = [{w, *translate(w, self.glossary)} for w in words]
         return [sum(bool(o & h) for o in options) / len(options) for h in held]
+
+
+def beyond_question(sentence: str, question: str) -> str:
+    """What ``sentence`` says beyond repeating ``question``: its English words that the
+    question has and its runs of two or more Chinese characters found in the question
+    (either script) are taken out. "这篇文章作者是美国" after "这篇文章作者是谁？" is "美国"."""
+    asked = to_simplified_characters(question)
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9']+", question)}
+    text = re.sub(
+        r"[A-Za-z0-9']+", lambda m: "" if m.group().lower() in words else m.group(), sentence
+    )
+    folded = to_simplified_characters(text)
+    out, i = [], 0
+    while i < len(text):
+        n = 0
+        while i + n < len(text) and is_han(folded[i + n]) and folded[i : i + n + 1] in asked:
+            n += 1
+        if n >= 2:
+            i += n
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def answers_kind(claims: Sequence[Claim], question: str, kind: AnswerKind | None) -> bool:
+    """Does a sentence of ``claims`` hold the kind of answer ``question`` asks for (a
+    person for "who wrote", a date for "when"; rag.answer_types) beyond repeating the
+    question? True when it asks for no particular kind."""
+    if kind is None:
+        return True
+    return any(holds(beyond_question(c.text, question), kind) for c in claims)
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:

@@ -16,8 +16,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from rag.answer_types import AnswerKind
 from rag.chunking import count_tokens
-from rag.claims import ClaimChecker, Source
+from rag.claims import ClaimChecker, Source, answers_kind
 from rag.decide import Scored
 from rag.language import Language, to_simplified_characters, to_traditional_characters
 from rag.llm import ChatClient, LLMError
@@ -200,13 +201,22 @@ class Generator:
             logger.warning("LLM failed, answering from the documents: %s", exc)
             yield replace(quoted, notice=FALLBACK[language].format(reason=str(exc)))
             return
-        yield self.checked("".join(parts), [h for h, _ in sent], language, quoted)
+        hits_sent = [h for h, _ in sent]
+        yield self.checked("".join(parts), hits_sent, language, quoted, query.text, query.kind)
 
     def checked(
-        self, reply: str, hits: Sequence[Hit], language: Language, quoted: Answer
+        self,
+        reply: str,
+        hits: Sequence[Hit],
+        language: Language,
+        quoted: Answer,
+        question: str = "",
+        kind: AnswerKind | None = None,
     ) -> Answer:
         """The model's ``reply`` to the numbered ``hits`` after the check: the sentences
-        that their passages support, with their markers; ``quoted`` when none is left."""
+        that their passages support, with their markers; ``quoted`` when none is left,
+        or when none holds the ``kind`` of answer ``question`` asks for (a person for
+        "who wrote", a date for "when") beyond repeating it."""
         reply = in_script(reply, language)
         sources = [
             Source(h.chunk.text, tuple(h.chunk.sentences), self.retriever.sentence_vectors(h))
@@ -215,7 +225,8 @@ class Generator:
         result = self.checker.check(reply, sources)
         for claim in result.dropped:
             logger.info("sentence removed (missing %s): %s", ", ".join(claim.missing), claim.text)
-        if not result.kept:
+        if not result.kept or not answers_kind(result.kept, question, kind):
+            logger.info("the model's answer is not shown: %s", reply)
             return replace(quoted, notice=UNCHECKED[language])
         text, citations = resolve_markers(result.text, [h.passage for h in hits])
         return Answer(

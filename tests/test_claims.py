@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.claims import ClaimChecker, Source, split_claims
+from rag.claims import ClaimChecker, Source, answers_kind, beyond_question, split_claims
 from tests.conftest import REAL_SEEDS, SEED_NAME
 
 GLOSSARY = {"seattle washington": ["西雅图"], "san francisco": ["旧金山"], "thailand": ["泰国"]}
@@ -70,6 +70,22 @@ def test_a_numbered_list_is_checked_item_by_item() -> None:
     result = checker.check(reply, [SOM3])
     assert [c.kept for c in result.claims] == [True, False]
     assert result.dropped[0].missing == ("900",)
+
+
+def test_an_answer_must_hold_what_was_asked_beyond_repeating_the_question() -> None:
+    asked = "这篇关于西雅图高官会的文章作者是谁？"
+    echo = "这篇关于西雅图高官会的文章作者是美国[1]。"  # a 1.5B model's answer
+    assert beyond_question(echo, asked) == "美国[1]。"
+    checker = ClaimChecker(glossary=GLOSSARY)
+    byline = "文章的作者是APEC研究中心助理研究員王薊暄。"
+    source = "APEC研究中心助理研究員王薊暄\n" + SOM3
+    assert not answers_kind(checker.check(echo, [source]).kept, asked, "author")
+    assert answers_kind(checker.check(byline, [source]).kept, asked, "author")
+    when = "When was SOM3 held?"
+    assert not answers_kind(checker.check("SOM3 was held in Seattle.", [SOM3]).kept, when, "date")
+    held = checker.check("SOM3 was held in Seattle from July 29.", [SOM3]).kept
+    assert held and answers_kind(held, when, "date")
+    assert answers_kind(checker.check("SOM3 was held in Seattle.", [SOM3]).kept, when, None)
 
 
 def test_nothing_to_cite_keeps_nothing() -> None:

@@ -85,3 +85,7 @@ def test_the_checked_answer_keeps_supported_sentences_and_says_how_many_went(ass
     assert "1" in answer.notice and "西雅圖" in answer.citations[0].text
     fallback = generator.checked("会议在东京召开[1]。", sent, "zh-Hant", quoted)
     assert fallback.text == quoted.text and fallback.notice == UNCHECKED["zh-Hant"]
+    # supported, but not what was asked: "when?" answered without a date
+    reply = "会议在西雅图召开[1]。"
+    off = generator.checked(reply, sent, "zh-Hant", quoted, "會議何時召開？", "date")
+    assert off.text == quoted.text and off.notice == UNCHECKED["zh-Hant"]
