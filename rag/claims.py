@@ -27,9 +27,9 @@ import numpy as np
 from rag.answer_types import AnswerKind, holds
 from rag.chunking import split_sentences
 from rag.embeddings import Embedder
-from rag.facts import Evidence, evidence_of, facts_of, missing
+from rag.facts import Evidence, evidence_of, facts_of, missing, with_digits
 from rag.language import to_simplified_characters
-from rag.lexical import is_han, tokenize
+from rag.lexical import is_han, normalise, tag, tokenize
 from rag.settings import DEFAULT_CLAIMS, ClaimSettings
 from rag.translation import Glossary, translate
 
@@ -42,6 +42,7 @@ _END = re.compile(
     r"(?:[。！？；!?;]|(?<![A-Z])\.(?=\s|$|\[))[」』”’)）]*(?:\s*\[\d{1,3}\])*\s*|\n+"
 )
 _ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
+_NAMED = {"place": "ns", "author": "nr"}  # jieba's tag of the name such answers give
 _LEADING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _WORDY = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")
@@ -282,7 +283,15 @@ def answers_kind(claims: Sequence[Claim], question: str, kind: AnswerKind | None
     question? True when it asks for no particular kind."""
     if kind is None:
         return True
-    return any(holds(beyond_question(c.text, question), kind) for c in claims)
+    if any(holds(with_digits(beyond_question(c.text, question)), kind) for c in claims):
+        return True
+    # a name is tagged in its context (西雅圖 alone is a person's name to jieba, 西雅圖市
+    # in a sentence a place): a place or person named in a sentence, not in the question
+    flag = _NAMED.get(kind)
+    asked = normalise(question)
+    return flag is not None and any(
+        f == flag and w not in asked for c in claims for w, f in tag(c.text)
+    )
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:

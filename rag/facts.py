@@ -178,6 +178,11 @@ def _numbers(text: str) -> Iterator[tuple[int, int, float]]:
             yield m.start(), m.end(), float(value)
 
 
+def with_digits(text: str) -> str:
+    """English number words as digits ("three weeks" -> "3 weeks")."""
+    return _EN_WORD.sub(lambda m: str(_WORD_NUMBERS[m.group(1).lower()]), text)
+
+
 def latin_names(sentence: str) -> list[str]:
     """Runs of capitalised words (and tokens such as SOM3) that name something."""
     names = []
