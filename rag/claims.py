@@ -27,7 +27,7 @@ import numpy as np
 from rag.answer_types import AnswerKind, holds
 from rag.chunking import split_sentences
 from rag.embeddings import Embedder
-from rag.facts import Evidence, evidence_of, facts_of, missing, with_digits
+from rag.facts import Evidence, evidence_of, facts_of, latin_names, missing, with_digits
 from rag.language import to_simplified_characters
 from rag.lexical import is_han, normalise, tag, tokenize
 from rag.settings import DEFAULT_CLAIMS, ClaimSettings
@@ -42,7 +42,8 @@ _END = re.compile(
     r"(?:[。！？；!?;]|(?<![A-Z])\.(?=\s|$|\[))[」』”’)）]*(?:\s*\[\d{1,3}\])*\s*|\n+"
 )
 _ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
-_NAMED = {"place": "ns", "author": "nr"}  # jieba's tag of the name such answers give
+# jieba's tags of the names such answers give
+_NAMED = {"place": ("ns",), "author": ("nr",), "chair": ("nr", "ns", "nt")}
 _LEADING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _WORDY = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")
@@ -281,17 +282,20 @@ def answers_kind(claims: Sequence[Claim], question: str, kind: AnswerKind | None
     """Does a sentence of ``claims`` hold the kind of answer ``question`` asks for (a
     person for "who wrote", a date for "when"; rag.answer_types) beyond repeating the
     question? True when it asks for no particular kind."""
-    if kind is None:
+    if kind is None or kind in ("statement", "outcome"):  # asked by a verb the answer repeats
         return True
-    if any(holds(with_digits(beyond_question(c.text, question)), kind) for c in claims):
+    if kind == "items":  # a list is all its sentences together
+        return holds("\n".join(c.text for c in claims), kind)
+    beyond = [with_digits(beyond_question(c.text, question)) for c in claims]
+    if any(holds(text, kind) for text in beyond):
         return True
     # a name is tagged in its context (西雅圖 alone is a person's name to jieba, 西雅圖市
     # in a sentence a place): a place or person named in a sentence, not in the question
-    flag = _NAMED.get(kind)
+    flags = _NAMED.get(kind, ())
     asked = normalise(question)
-    return flag is not None and any(
-        f == flag and w not in asked for c in claims for w, f in tag(c.text)
-    )
+    if flags and any(latin_names(text) for text in beyond):
+        return True
+    return any(f in flags and w not in asked for c in claims for w, f in tag(c.text))
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:

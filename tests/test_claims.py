@@ -90,8 +90,14 @@ def test_an_answer_must_hold_what_was_asked_beyond_repeating_the_question() -> N
     assert answers_kind(claims, "第三次資深官員會議是在哪個城市開的？", "place")
     weeks = checker.check("SOM3 ran for three weeks.", []).claims  # kept or not
     assert answers_kind(weeks, "How long did SOM3 run?", "date")
-    chaired = checker.check("SOM3 in Seattle was chaired by [1].", [SOM3]).kept
+    chaired = checker.check("SOM3 in Seattle was chaired by [1].", [SOM3]).claims
     assert not answers_kind(chaired, "Who chaired SOM3 in Seattle?", "chair")
+    us = checker.check("SOM3 was chaired by the United States.", [SOM3]).claims
+    assert answers_kind(us, "Who chaired SOM3?", "chair")
+    listed = checker.check("六大領域是：\n1. 強化供應鏈韌性\n2. 提升反貪腐成效", [SOM3]).claims
+    assert answers_kind(listed, "灣區議程著重哪六大領域？", "items")
+    passed = checker.check("經濟體通過了「糧食安全之原則」。", [SOM3]).claims
+    assert answers_kind(passed, "大家一起通過了哪份文件？", "outcome")
 
 
 def test_nothing_to_cite_keeps_nothing() -> None:
