@@ -42,8 +42,8 @@ _END = re.compile(
     r"(?:[。！？；!?;]|(?<![A-Z])\.(?=\s|$|\[))[」』”’)）]*(?:\s*\[\d{1,3}\])*\s*|\n+"
 )
 _ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
-# jieba's tags of the names such answers give
-_NAMED = {"place": ("ns",), "author": ("nr",), "chair": ("nr", "ns", "nt")}
+# jieba's tags of the names such answers give (it tags 西雅圖 alone as a person's name)
+_NAMED = {"place": ("ns", "nr", "nt", "nz"), "author": ("nr",), "chair": ("nr", "ns", "nt")}
 _LEADING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 _WORDY = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")

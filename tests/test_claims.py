@@ -88,6 +88,8 @@ def test_an_answer_must_hold_what_was_asked_beyond_repeating_the_question() -> N
     assert answers_kind(checker.check("SOM3 was held in Seattle.", [SOM3]).kept, when, None)
     claims = checker.check("第三次資深官員會議是在西雅圖市開的[1]。", [SOM3]).kept
     assert answers_kind(claims, "第三次資深官員會議是在哪個城市開的？", "place")
+    claims = checker.check("會議在西雅圖召開[1]。", [SOM3]).kept
+    assert answers_kind(claims, "第三次資深官員會議在哪個城市舉行？", "place")
     weeks = checker.check("SOM3 ran for three weeks.", []).claims  # kept or not
     assert answers_kind(weeks, "How long did SOM3 run?", "date")
     chaired = checker.check("SOM3 in Seattle was chaired by [1].", [SOM3]).claims
