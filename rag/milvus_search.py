@@ -93,52 +93,42 @@ class MilvusRetriever(Retriever):
         own: np.ndarray,
         depth: int,
     ) -> Candidates:
-        with _searching(self.store):
-            return self._find(qvec, terms, translated, own, depth)
-
-    def _find(
-        self,
-        qvec: np.ndarray,
-        terms: Sequence[str],
-        translated: Sequence[str],
-        own: np.ndarray,
-        depth: int,
-    ) -> Candidates:
         from pymilvus import AnnSearchRequest, RRFRanker
 
-        dense = search_params(self._indexes.get("passages", {}), depth, self._params)
-        requests = [AnnSearchRequest([qvec.tolist()], "vector", dense, limit=depth)]
-        # the query's language: that of the passages marked as its own
-        chinese = bool(self._chinese[own.argmax()]) if own.any() else not self._chinese[0]
-        own_query = self._vocabulary.query(terms) if own.any() else {}
-        other_query = self._vocabulary.query(translated) if not own.all() else {}
-        for query, flag in ((own_query, chinese), (other_query, not chinese)):
-            if query:
-                expr = f"chinese == {str(flag).lower()}"
-                sparse = {"metric_type": "IP"}
-                requests.append(AnnSearchRequest([query], "sparse", sparse, depth, expr=expr))
-        found = self._client.hybrid_search(
-            self._names.passages,
-            requests,
-            RRFRanker(),
-            limit=depth * len(requests),
-            output_fields=["sparse"],
-        )[0]
-        own_words = _top(found, own_query, own, depth)
-        other_words = _top(found, other_query, ~own, depth)
-        ids = {int(hit["row"]) for hit in found}
-        sentence_depth = min(len(self._owner), depth * self.fusion.sentence_depth)
-        sentences = self._client.search(
-            self._names.sentences,
-            [qvec.tolist()],
-            anns_field="vector",
-            search_params=search_params(
-                self._indexes.get("sentences", {}), sentence_depth, self._params
-            ),
-            limit=sentence_depth,
-        )[0]
-        ids |= {int(self._owner[int(hit["row"])]) for hit in sentences}
-        return Candidates(frozenset(ids), own_words, other_words)
+        with _searching(self.store):
+            dense = search_params(self._indexes.get("passages", {}), depth, self._params)
+            requests = [AnnSearchRequest([qvec.tolist()], "vector", dense, limit=depth)]
+            # the query's language: that of the passages marked as its own
+            chinese = bool(self._chinese[own.argmax()]) if own.any() else not self._chinese[0]
+            own_query = self._vocabulary.query(terms) if own.any() else {}
+            other_query = self._vocabulary.query(translated) if not own.all() else {}
+            for query, flag in ((own_query, chinese), (other_query, not chinese)):
+                if query:
+                    expr = f"chinese == {str(flag).lower()}"
+                    sparse = {"metric_type": "IP"}
+                    requests.append(AnnSearchRequest([query], "sparse", sparse, depth, expr=expr))
+            found = self._client.hybrid_search(
+                self._names.passages,
+                requests,
+                RRFRanker(),
+                limit=depth * len(requests),
+                output_fields=["sparse"],
+            )[0]
+            own_words = _top(found, own_query, own, depth)
+            other_words = _top(found, other_query, ~own, depth)
+            ids = {int(hit["row"]) for hit in found}
+            sentence_depth = min(len(self._owner), depth * self.fusion.sentence_depth)
+            sentences = self._client.search(
+                self._names.sentences,
+                [qvec.tolist()],
+                anns_field="vector",
+                search_params=search_params(
+                    self._indexes.get("sentences", {}), sentence_depth, self._params
+                ),
+                limit=sentence_depth,
+            )[0]
+            ids |= {int(self._owner[int(hit["row"])]) for hit in sentences}
+            return Candidates(frozenset(ids), own_words, other_words)
 
     def _passage_cosines(self, ids: np.ndarray, qvec: np.ndarray) -> np.ndarray:
         if not len(ids):
