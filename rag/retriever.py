@@ -291,8 +291,16 @@ class Retriever:
 
     def _sentence_cosines(self, ids: Sequence[int], qvec: np.ndarray) -> list[np.ndarray]:
         """The cosines of every sentence of each passage in ``ids`` with the query vector."""
-        vectors, rows = self.data.sentence_vectors, self._rows
-        return [vectors[rows[i] : rows[i + 1]] @ qvec for i in ids]
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(ids):
+            return []
+        starts, counts = self._rows[ids], np.diff(self._rows)[ids]
+        # the rows of all their sentences, gathered in one step (slicing the memory-mapped
+        # vectors passage by passage costs more than the products at 100,000 passages)
+        ends = np.cumsum(counts)
+        rows = np.arange(ends[-1]) + np.repeat(starts - ends + counts, counts)
+        cosines = np.asarray(self.data.sentence_vectors)[rows] @ qvec
+        return np.split(cosines, ends[:-1])
 
     def _fuse(self, pool: _Pool) -> None:
         """The dense score and the two BM25 votes, each scaled to 0..1 over the candidates,
