@@ -124,6 +124,7 @@ def build_index(
     docs, skipped = _read_sources(seeds, reading)  # errors about the seeds come before any work
     chunk_args = {"target_tokens": target_tokens, "max_tokens": max_tokens, "max_chars": max_chars}
     chunking = {**chunk_args, "encoding": DEFAULT_CHUNKING.encoding}
+    chunking["rules"] = DEFAULT_CHUNKING.rules
     with _store(index).build_lock(index):
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused

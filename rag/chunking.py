@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rag.documents import Block, Document
+from rag.languages import NOT_A_STOP
 from rag.settings import DEFAULT_CHUNKING
 
 logger = logging.getLogger(__name__)
@@ -75,11 +76,16 @@ def count_tokens(text: str) -> int:
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` spans of the sentences of ``text``; list lines are sentences too."""
+    """``(start, end)`` spans of the sentences of ``text``; list lines are sentences too.
+
+    A stop inside brackets that close later on the line (《CDTV×Sacas！》, "(又名：「東芭
+    樂園」；…)") ends no sentence; one that the brackets close right after does (「好。」)."""
     spans: list[tuple[int, int]] = []
     for line in _line_spans(text):
         pos = line[0]
         for m in _SENTENCE_END.finditer(text, line[0], line[1]):
+            if _inside_brackets(text, line[0], m.end(), line[1]) or _no_stop(text, m):
+                continue
             spans.append((pos, m.end()))
             pos = m.end()
             while pos < line[1] and text[pos] == " ":
@@ -87,6 +93,26 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if pos < line[1]:
             spans.append((pos, line[1]))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _no_stop(text: str, m: re.Match[str]) -> bool:
+    """Is the full stop ``m`` an abbreviation's ("William S. Paley") or followed by a word in
+    lower case ("e.g. the")?"""
+    if m.group() != ".":
+        return False
+    after = text[m.end() : m.end() + 3].lstrip()
+    return bool(NOT_A_STOP.search(text[max(0, m.start() - 8) : m.end()])) or after[:1].islower()
+
+
+_OPENERS, _CLOSERS = "《「『（(【“", "》」』）)】”"
+
+
+def _inside_brackets(text: str, start: int, at: int, end: int) -> bool:
+    """Is position ``at`` inside brackets opened after ``start`` and closed before ``end``?"""
+    before = text[start:at]
+    depth = sum(before.count(c) for c in _OPENERS) - sum(before.count(c) for c in _CLOSERS)
+    after = text[at:end]
+    return depth > 0 and sum(after.count(c) for c in _CLOSERS) >= depth
 
 
 def _line_spans(text: str) -> list[tuple[int, int]]:

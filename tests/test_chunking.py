@@ -128,6 +128,24 @@ def test_split_sentences_keeps_closing_quotes() -> None:
     assert pieces == ["他說：「會議很成功。」", "然後離開了。"]
 
 
+def test_a_stop_inside_brackets_ends_no_sentence() -> None:
+    text = "2008年的《CDTV×Sacas！》節目中首次演唱。萱侬律(又名「東芭樂園」；Nong Nooch)位於泰國。"
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "2008年的《CDTV×Sacas！》節目中首次演唱。",
+        "萱侬律(又名「東芭樂園」；Nong Nooch)位於泰國。",
+    ]
+    unclosed = "（未閉合。然後。"  # brackets that never close hold no sentence back
+    assert [unclosed[a:b] for a, b in split_sentences(unclosed)] == ["（未閉合。", "然後。"]
+
+
+def test_an_initial_or_abbreviation_ends_no_sentence() -> None:
+    text = "Ted Wallerstein convinced William S. Paley to buy ARC. Dr. Smith came, e.g. in May."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Ted Wallerstein convinced William S. Paley to buy ARC.",
+        "Dr. Smith came, e.g. in May.",
+    ]
+
+
 def test_split_sentences_english_and_lines() -> None:
     text = "The meeting is in Seattle. It lasts 3.5 weeks! Why?\nfirst item\nsecond item"
     assert [text[a:b] for a, b in split_sentences(text)] == [

@@ -63,6 +63,10 @@ ABOUT_THE_DOCUMENT = re.compile(f"{en.ABOUT_THE_DOCUMENT}|{zh.ABOUT_THE_DOCUMENT
 
 CHINESE_FRAME = re.compile(zh.FRAME)
 ENGLISH_FRAME_WORDS = en.FRAME_WORDS
+
+# a full stop that ends no sentence: after an initial or a known abbreviation ("S.",
+# "Dr."), or before a word in lower case ("e.g. the")
+NOT_A_STOP = re.compile(rf"(?:\b[A-Z]|\b(?i:{'|'.join(sorted(en.ABBREVIATIONS))}))\.$")
 """Words that frame a question in either language, whatever names it holds."""
 
 AnswerKind = Literal[

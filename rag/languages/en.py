@@ -24,6 +24,13 @@ POINTS_BACK = (
     r"|^(?:and|what about|how about|when|why|who)\b(?!.{25,})"
 )
 
+# a full stop after these ends no sentence ("William S. Paley", "Dr. Smith", "Columbia
+# Records Inc. was"): single capitals (initials) are handled by the sentence splitter
+ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st mt jr sr rev gen col lt sgt capt fr inc ltd co corp bros vs "
+    "etc no nos vol fig approx ca cf al".split()
+)
+
 # words that frame a question whatever it names (for telling its language)
 FRAME_WORDS = frozenset(
     "what who whom whose where when why how which is are was were do does did will would "
@@ -86,7 +93,7 @@ HOLDS: dict[str, str] = {
         rf"\b{_AMOUNT}\s+(?:\w+\s+)?(?:people|participants|delegates"
         r"|members|farmers|attendees|visitors)\b"
     ),
-    "year": r"\b(?:BC|AD|BCE|CE)\b|century|centuries",
+    "year": r"\b(?:BC|AD|BCE|CE)\b|century|centuries|\byears? ago\b|\b\d{3}0s\b",
     "date": rf"\b(?:{MONTHS})\b|\b\d+\s*(?:days?|weeks?|months?)\b",
     "share": r"\d+(?:\.\d+)?\s*percent\b",
     "count": rf"\b{NUMBER_WORDS}\b",
