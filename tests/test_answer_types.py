@@ -146,6 +146,8 @@ def test_the_kind_asked_on_any_documents(question: str, kind: str | None) -> Non
         ("腓特烈·威廉一世於1717年頒布法令。", "year"),
         ("祭遵於建武九年（33年）去世。", "year"),
         ("The Tories regained power in 1760.", "year"),
+        ("Non-avian dinosaurs died out 66 million years ago.", "date"),
+        ("Support for the opposition peaked in the 1920s.", "date"),
         ("The idea came from Halford Mackinder of Britain.", "place"),
     ],
 )
