@@ -23,7 +23,7 @@ from types import ModuleType
 
 import numpy as np
 
-from rag import config, milvus_store, store
+from rag import config, milvus_store, multilingual, store
 from rag.chunking import Chunk, chunk_document
 from rag.documents import Document, load_sources, unsupported_files
 from rag.embeddings import Embedder, canonical_name, load_embedder
@@ -133,11 +133,16 @@ def build_index(
         model = load_embedder(name) if embedder is None or isinstance(embedder, str) else embedder
         planned = plan(docs, live, previous, chunk_args=chunk_args)
         fresh = _embed(model, [planned.chunks[i] for i in planned.to_embed], progress)
-        if planned.nothing_changed and previous is not None:
+        if (
+            planned.nothing_changed
+            and previous is not None
+            and previous.multilingual is not None  # an index from before gets them now
+        ):
             version = previous.version
         else:
             vectors = _ordered_vectors(planned, previous, fresh)
-            version = save(index, planned, vectors, model=model, chunking=chunking)
+            second = _multilingual_vectors(planned, previous)
+            version = save(index, planned, vectors, second, model=model, chunking=chunking)
     report = _report(planned, version, model.name, time.perf_counter() - started, skipped)
     logger.info("build: %s", report.summary())
     return report
@@ -204,12 +209,14 @@ def save(
     index: str | Path,
     planned: BuildPlan,
     vectors: list[np.ndarray],
+    second: list[np.ndarray],
     *,
     model: Embedder,
     chunking: dict[str, object],
 ) -> str:
-    """Write the planned chunks, with each one's ``[passage, *sentences]`` vectors and the
-    glossary of their vocabulary, as the new version of ``index``; its name."""
+    """Write the planned chunks, with each one's ``[passage, *sentences]`` vectors (and
+    ``second``, those of rag.multilingual) and the glossary of their vocabulary, as the new
+    version of ``index``; its name."""
     chunks = planned.chunks
     empty = np.zeros((0, model.dim), dtype=np.float32)
     passage_matrix = np.vstack([v[:1] for v in vectors]) if vectors else empty
@@ -233,6 +240,10 @@ def save(
         sentence_matrix,
         glossary,
         texts=planned.texts,
+        multilingual=np.vstack([v[:1] for v in second]) if second else multilingual.embed([]),
+        multilingual_sentences=(
+            np.vstack([v[1:] for v in second]) if second else multilingual.embed([])
+        ),
     )
     return _store(index).save_index(index, data)
 
@@ -287,6 +298,29 @@ def _ordered_vectors(
             per_chunk[pos] = np.vstack(
                 [previous.vectors[i : i + 1], previous.sentence_vectors[rows[i] : rows[i + 1]]]
             )
+    return [per_chunk[i] for i in range(len(planned.chunks))]
+
+
+def _multilingual_vectors(planned: BuildPlan, previous: IndexData | None) -> list[np.ndarray]:
+    """Each planned chunk's ``[passage, *sentences]`` vectors of rag.multilingual: reused
+    with its e5 vectors when the previous index has them, else embedded (a text once)."""
+    old = previous.multilingual if previous is not None else None
+    old_sentences = previous.multilingual_sentences if previous is not None else None
+    reused = planned.reused if old is not None and old_sentences is not None else {}
+    per_chunk: dict[int, np.ndarray] = {}
+    if previous is not None and old is not None and old_sentences is not None:
+        rows = previous.sentence_rows
+        for pos, i in reused.items():
+            per_chunk[pos] = np.vstack([old[i : i + 1], old_sentences[rows[i] : rows[i + 1]]])
+    todo = [i for i in range(len(planned.chunks)) if i not in per_chunk]
+    texts = [passage_texts(planned.chunks[i]) for i in todo]
+    unique = list(dict.fromkeys(t for group in texts for t in group))
+    if unique:
+        logger.info("multilingual vectors: %d texts", len(unique))
+    matrix = multilingual.embed(unique)
+    row = {text: n for n, text in enumerate(unique)}
+    for i, group in zip(todo, texts, strict=True):
+        per_chunk[i] = matrix[[row[t] for t in group]]
     return [per_chunk[i] for i in range(len(planned.chunks))]
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from rag import multilingual
 from rag.embeddings import Embedder
 from rag.milvus_bm25 import Vocabulary
 from rag.milvus_store import Names, connect, load_version
@@ -55,6 +56,7 @@ class MilvusRetriever(Retriever):
         indexes: dict[str, dict[str, Any]],
         params: MilvusParams = DEFAULT_MILVUS,
         rerankers: Sequence[Reranker] = RERANKERS,
+        multilingual: bool = False,
     ) -> None:
         check_embedder(data.manifest, embedder)
         self.store = store
@@ -63,6 +65,7 @@ class MilvusRetriever(Retriever):
         self._vocabulary = vocabulary
         self._indexes = indexes  # the dense index of each collection, as written
         self._params = params
+        self._multilingual = multilingual  # the version holds the vectors of rag.multilingual
         for name in (self._names.passages, self._names.sentences):
             self._client.load_collection(name)
         self._attach(data, embedder, fusion, rerankers)
@@ -82,8 +85,15 @@ class MilvusRetriever(Retriever):
             {t: i for i, t in enumerate(words["terms"])}, words["df"], data.manifest.passages
         )
         chosen = resolve_embedder(data.manifest, store, embedder)
-        indexes = meta.get("indexes", {})
-        return cls(data, chosen, fusion, store=store, vocabulary=vocabulary, indexes=indexes)
+        return cls(
+            data,
+            chosen,
+            fusion,
+            store=store,
+            vocabulary=vocabulary,
+            indexes=meta.get("indexes", {}),
+            multilingual=bool(meta.get("multilingual")),
+        )
 
     def _candidates(
         self,
@@ -141,6 +151,10 @@ class MilvusRetriever(Retriever):
         return np.array([vectors[int(i)] for i in ids], dtype=np.float32) @ qvec
 
     def _sentence_cosines(self, ids: Sequence[int], qvec: np.ndarray) -> list[np.ndarray]:
+        return [s @ qvec for s in self._sentence_matrices(ids, "vector", self.data.manifest.dim)]
+
+    def _sentence_matrices(self, ids: Sequence[int], field: str, dim: int) -> list[np.ndarray]:
+        """The ``field`` vectors of the sentences of each passage in ``ids``."""
         # sentence rows are numbered in passage order: passage i owns rows[i]:rows[i + 1]
         spans = [(int(self._rows[i]), int(self._rows[i + 1])) for i in ids]
         wanted = [row for start, end in spans for row in range(start, end)]
@@ -150,14 +164,26 @@ class MilvusRetriever(Retriever):
                 rows = self._client.get(
                     self._names.sentences,
                     ids=wanted[pos : pos + self._params.batch],
-                    output_fields=["vector"],
+                    output_fields=[field],
                 )
-            vectors.update((int(r["row"]), r["vector"]) for r in rows)
-        dim = self.data.manifest.dim
+            vectors.update((int(r["row"]), r[field]) for r in rows)
         return [
-            np.array([vectors[j] for j in range(start, end)], np.float32).reshape(-1, dim) @ qvec
+            np.array([vectors[j] for j in range(start, end)], np.float32).reshape(-1, dim)
             for start, end in spans
         ]
+
+    @property
+    def has_multilingual(self) -> bool:
+        return self._multilingual
+
+    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        with _searching(self.store):
+            rows = self._client.get(
+                self._names.passages, ids=[int(i) for i in ids], output_fields=["multilingual"]
+            )
+        vectors = {int(r["row"]): r["multilingual"] for r in rows}
+        passages = np.array([vectors[int(i)] for i in ids], dtype=np.float32)
+        return passages, self._sentence_matrices(ids, "multilingual", multilingual.DIM)
 
     def idf(self, term: str) -> float:
         return self._vocabulary.idf(term)

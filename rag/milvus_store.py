@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import numpy as np
 
+from rag import multilingual
 from rag.chunking import Chunk
 from rag.language import is_chinese
 from rag.milvus_bm25 import Vocabulary, sparse_rows
@@ -268,8 +269,9 @@ def load_version(
     version, manifest = load_manifest(store, formats)
     client, where = connect(store)
     names = Names(f"{where.collection}__{version}")
-    meta = read_meta(client, names, ["glossary", "vocabulary", "indexes"])
-    fields = ["row", "chunk"] + (["terms", "vector"] if vectors else [])
+    meta = read_meta(client, names, ["glossary", "vocabulary", "indexes", "multilingual"])
+    second = ["multilingual"] if meta.get("multilingual") else []  # absent before they were
+    fields = ["row", "chunk"] + (["terms", "vector", *second] if vectors else [])
     rows = _read(client, names.passages, fields, manifest.passages, params.batch)
     chunks = [row_chunk(r["chunk"]) for r in rows]
     if len(chunks) != manifest.passages:
@@ -282,7 +284,8 @@ def load_version(
     if not vectors:
         return data, meta
     n_sentences = sum(len(c.sentences) for c in chunks)
-    sentence_rows = _read(client, names.sentences, ["row", "vector"], n_sentences, params.batch)
+    sentence_fields = ["row", "vector", *second]
+    sentence_rows = _read(client, names.sentences, sentence_fields, n_sentences, params.batch)
     if len(sentence_rows) != n_sentences:
         raise IndexStoreError(
             f"index in {store} is inconsistent ({len(sentence_rows)} sentence vectors): "
@@ -294,6 +297,14 @@ def load_version(
         vectors=_matrix([r["vector"] for r in rows], manifest.dim),
         sentence_vectors=_matrix([r["vector"] for r in sentence_rows], manifest.dim),
     )
+    if second:
+        data = replace(
+            data,
+            multilingual=_matrix([r["multilingual"] for r in rows], multilingual.DIM),
+            multilingual_sentences=_matrix(
+                [r["multilingual"] for r in sentence_rows], multilingual.DIM
+            ),
+        )
     return data, meta
 
 
@@ -324,6 +335,7 @@ def save_index(store: str, data: IndexData, params: MilvusParams = DEFAULT_MILVU
         "manifest": json.loads(manifest.to_json()),
         "glossary": data.glossary,
         "vocabulary": {"terms": list(vocabulary.ids), "df": vocabulary.df},
+        "multilingual": True,
     } | {doc: text for doc, (_, text) in texts.items()}
     write_version(
         client,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rag import multilingual
 from rag.milvus_store import Names, chunk_row, meta_rows
 from rag.settings import MilvusParams
 from rag.store import IndexData
@@ -62,6 +63,11 @@ def _insert(client: Any, name: str, rows: Sequence[dict[str, Any]], batch: int) 
     client.flush(name)
 
 
+# the vectors of rag.multilingual, read by id (never searched: its index is a plain scan)
+_MULTILINGUAL = ("multilingual", "FLOAT_VECTOR", {"dim": multilingual.DIM})
+_MULTILINGUAL_INDEX = ("multilingual", {"index_type": "FLAT", "metric_type": "IP"})
+
+
 def _passage_fields(dim: int) -> list[tuple]:
     return [
         ("row", "INT64", {"is_primary": True}),
@@ -71,6 +77,7 @@ def _passage_fields(dim: int) -> list[tuple]:
         ("terms", "JSON", {}),
         ("vector", "FLOAT_VECTOR", {"dim": dim}),
         ("sparse", "SPARSE_FLOAT_VECTOR", {}),
+        _MULTILINGUAL,
     ]
 
 
@@ -79,6 +86,7 @@ def _sentence_fields(dim: int) -> list[tuple]:
         ("row", "INT64", {"is_primary": True}),
         ("passage", "INT64", {}),
         ("vector", "FLOAT_VECTOR", {"dim": dim}),
+        _MULTILINGUAL,
     ]
 
 
@@ -103,6 +111,8 @@ def write_version(
     """Create and fill the three collections of a version (not yet live). The dense
     indexes chosen are recorded in ``meta["indexes"]`` for searching."""
     dim = data.manifest.dim
+    if data.multilingual is None or data.multilingual_sentences is None:
+        raise ValueError("the index data has no multilingual vectors: build it with rag build")
     indexes = {
         "passages": dense_index(len(data.chunks), params),
         "sentences": dense_index(len(data.sentence_vectors), params),
@@ -112,13 +122,17 @@ def write_version(
         client,
         names.passages,
         _passage_fields(dim),
-        [("vector", indexes["passages"]), ("sparse", sparse_index)],
+        [("vector", indexes["passages"]), ("sparse", sparse_index), _MULTILINGUAL_INDEX],
     )
     _create(
         client,
         names.sentences,
         _sentence_fields(dim),
-        [("vector", indexes["sentences"]), ("passage", {"index_type": "INVERTED"})],
+        [
+            ("vector", indexes["sentences"]),
+            ("passage", {"index_type": "INVERTED"}),
+            _MULTILINGUAL_INDEX,
+        ],
     )
     _create(
         client, names.meta, _META_FIELDS, [("unused", {"index_type": "FLAT", "metric_type": "L2"})]
@@ -132,16 +146,25 @@ def write_version(
             "terms": list(terms),
             "vector": vector,
             "sparse": sparse[i],
+            "multilingual": second,
         }
-        for i, (chunk, terms, vector) in enumerate(
-            zip(data.chunks, data.terms, _lists(data.vectors), strict=True)
+        for i, (chunk, terms, vector, second) in enumerate(
+            zip(
+                data.chunks,
+                data.terms,
+                _lists(data.vectors),
+                _lists(data.multilingual),
+                strict=True,
+            )
         )
     ]
     _insert(client, names.passages, passages, params.batch)
     owners = np.repeat(np.arange(len(data.chunks)), [len(c.sentences) for c in data.chunks])
     sentences = [
-        {"row": j, "passage": int(owners[j]), "vector": vector}
-        for j, vector in enumerate(_lists(data.sentence_vectors))
+        {"row": j, "passage": int(owners[j]), "vector": vector, "multilingual": second}
+        for j, (vector, second) in enumerate(
+            zip(_lists(data.sentence_vectors), _lists(data.multilingual_sentences), strict=True)
+        )
     ]
     _insert(client, names.sentences, sentences, params.batch)
     rows = meta_rows(meta | {"indexes": indexes})

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import config
+from rag import config, multilingual
 from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
@@ -43,7 +43,6 @@ from rag.vector_index import VectorIndex, open_index
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000  # longer queries are cut (the embedder also cuts to its window)
-
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,8 @@ class _Pool:
     # the question's own vector when the search used a blend (see _search_vector): the
     # cosines handed on with each hit are this vector's, as the answerer was fitted on
     plain: np.ndarray | None = None
+    # the vote of rag.multilingual when the question crosses languages (else None)
+    multilingual: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ class Retriever:
             own_words=found.own_words,
             other_words=found.other_words,
             plain=None if qvec is plain else plain,
+            multilingual=None if own.all() else self._multilingual_scores(ids, query),
         )
 
     def _candidates(
@@ -302,6 +304,31 @@ class Retriever:
         cosines = np.asarray(self.data.sentence_vectors)[rows] @ qvec
         return np.split(cosines, ends[:-1])
 
+    def _multilingual_scores(self, ids: np.ndarray, query: str) -> np.ndarray | None:
+        """Passage plus best sentence cosine of each passage in ``ids`` with the question,
+        by the multilingual encoder (None when the index has no such vectors)."""
+        if not self.has_multilingual or self.fusion.multilingual_weight <= 0:
+            return None
+        qvec = multilingual.query_vector(query.strip()[:MAX_QUERY_CHARS])
+        passages, sentences = self._multilingual_vectors(ids)
+        own = passages @ qvec
+        best = [float((s @ qvec).max()) if len(s) else own[j] for j, s in enumerate(sentences)]
+        return own + np.array(best)
+
+    @property
+    def has_multilingual(self) -> bool:
+        """Does the index hold the vectors of rag.multilingual (built since they were)?"""
+        return self.data.multilingual is not None
+
+    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The multilingual vectors of the passages ``ids`` and of each one's sentences."""
+        passages, sentences = self.data.multilingual, self.data.multilingual_sentences
+        assert passages is not None and sentences is not None
+        rows = self._rows
+        return np.asarray(passages[ids], dtype=np.float32), [
+            np.asarray(sentences[rows[i] : rows[i + 1]], dtype=np.float32) for i in ids
+        ]
+
     def _fuse(self, pool: _Pool) -> None:
         """The dense score and the two BM25 votes, each scaled to 0..1 over the candidates,
         mixed by ``FusionParams.dense_share``."""
@@ -322,6 +349,8 @@ class Retriever:
             lexical = np.array([score.get(int(i), 0.0) for i in pool.ids])
             if lexical.max() > 0:
                 pool.fused += (1 - f.dense_share) * weight * lexical / lexical.max()
+        if pool.multilingual is not None:
+            pool.fused += f.multilingual_weight * _unit(pool.multilingual)
 
     def _hits(self, pool: _Pool, k: int) -> list[Hit]:
         lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage

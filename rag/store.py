@@ -10,6 +10,9 @@ Layout of an index folder (format 4)::
         offsets.npy            where each line of passages.jsonl starts (rows read on demand)
         vectors.npy            passage vectors, (n, dim) float32
         sentence_vectors.npy   sentence vectors, passage by passage, (m, dim) float32
+        multilingual.npy, multilingual_sentences.npy
+                               the same texts' vectors for the vote across languages
+                               (rag.multilingual), float16; absent from older indexes
         sentence_rows.npy, chinese.npy, captions.npy, openings.npy
                                per-passage facts the retriever needs (rag.passage_file)
         bm25.vocabulary.json, bm25.indptr.npy, bm25.docs.npy, bm25.counts.npy, bm25.lengths.npy
@@ -54,6 +57,7 @@ import numpy as np
 from rag.chunking import Chunk
 from rag.legacy_format import read_format_3
 from rag.lexical import DocumentTerms, Postings, postings_of
+from rag.multilingual import DIM
 from rag.passage_file import ChunkFile, PassageTable, write_chunks
 from rag.settings import DEFAULT_VECTOR_INDEX, LOAD_CHECKSUM_MAX_BYTES, VectorIndexSettings
 from rag.vector_index import needs_codes, read_codes, train_codes, write_codes
@@ -72,6 +76,8 @@ PASSAGES = "passages.jsonl"
 OFFSETS = "offsets.npy"
 VECTORS = "vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
+MULTILINGUAL = "multilingual.npy"
+MULTILINGUAL_SENTENCES = "multilingual_sentences.npy"
 PASSAGE_CODES = "passages.ivf"
 SENTENCE_CODES = "sentences.ivf"
 VOCABULARY = "bm25.vocabulary.json"
@@ -146,6 +152,9 @@ class IndexData:
     table: PassageTable | None = None  # computed from the chunks when not given
     passage_codes: faiss.IndexIVF | None = None
     sentence_codes: faiss.IndexIVF | None = None
+    # the passage and sentence vectors of rag.multilingual, as the e5 ones (None: not built)
+    multilingual: np.ndarray | None = None
+    multilingual_sentences: np.ndarray | None = None
 
     def passage_table(self) -> PassageTable:
         if self.table is None:
@@ -298,6 +307,10 @@ def _write_files(folder: Path, data: IndexData, settings: VectorIndexSettings) -
         _save_array(folder / f"bm25.{name}.npy", getattr(postings, name))
     (folder / VOCABULARY).write_text(json.dumps(postings.vocabulary, ensure_ascii=False), "utf-8")
     (folder / GLOSSARY).write_text(json.dumps(data.glossary, ensure_ascii=False), "utf-8")
+    if data.multilingual is not None and data.multilingual_sentences is not None:
+        _save_array(folder / MULTILINGUAL, np.asarray(data.multilingual, dtype=np.float16))
+        sentences = np.asarray(data.multilingual_sentences, dtype=np.float16)
+        _save_array(folder / MULTILINGUAL_SENTENCES, sentences)
 
 
 def _prune(root: Path, keep: str) -> None:
@@ -419,6 +432,12 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
         name: read_codes(folder / name) if name in manifest.files else None
         for name in (PASSAGE_CODES, SENTENCE_CODES)
     }
+    multilingual = None, None
+    if MULTILINGUAL in manifest.files:
+        multilingual = (
+            _read_array(folder / MULTILINGUAL, "float16", (n, DIM)),
+            _read_array(folder / MULTILINGUAL_SENTENCES, "float16", (m, DIM)),
+        )
     return IndexData(
         manifest,
         chunks,
@@ -429,4 +448,6 @@ def _read_files(folder: Path, manifest: Manifest) -> IndexData:
         table=table,
         passage_codes=codes[PASSAGE_CODES],
         sentence_codes=codes[SENTENCE_CODES],
+        multilingual=multilingual[0],
+        multilingual_sentences=multilingual[1],
     )

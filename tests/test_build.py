@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from rag.build import BuildReport, passage_texts, plan
 from rag.chunking import Chunk, chunk_document
 from rag.documents import DocumentError, load_documents
 from rag.settings import DEFAULT_CHUNKING
-from rag.store import load_index, load_manifest
+from rag.store import load_index, load_manifest, save_index
 from tests.conftest import FakeEmbedder, write_old_format, write_seeds
 
 ALL = ["notes/meeting.md", "tea.txt", "trade.md"]
@@ -94,9 +95,11 @@ def test_changed_file_alone_is_reembedded(seeds_dir: Path, index: Path, fake: Fa
     after = load_index(index)
     assert [c for c in after.chunks if c.source != "tea.txt"] == kept
     assert [c for c in after.chunks if c.source == "tea.txt"] == fresh
+    assert after.multilingual is not None and before.multilingual is not None
     for chunk in kept:  # reused vectors stay with their chunks
         i, j = before.chunks.index(chunk), after.chunks.index(chunk)
         assert (after.vectors[j] == before.vectors[i]).all()
+        assert (after.multilingual[j] == before.multilingual[i]).all()
     assert not any("Green tea" in c.text for c in after.chunks)
     assert after.manifest.passages == report.passages == len(after.chunks)
 
@@ -282,3 +285,37 @@ def test_plan_embeds_the_edited_file_alone_and_reuses_the_rest(
     assert planned.sources["tea.txt"].passages == len(fresh)
     assert not planned.nothing_changed
     assert fake.passages_embedded == 0  # planning embeds nothing
+
+
+def test_multilingual_vectors_are_made_once_and_kept(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import multilingual
+
+    calls: list[int] = []
+    real_embed = multilingual.embed
+    monkeypatch.setattr(multilingual, "embed", lambda t: calls.append(len(t)) or real_embed(t))
+    rag.build_index(seeds_dir, index, embedder=fake)
+    data = load_index(index)
+    assert data.multilingual is not None and data.multilingual_sentences is not None
+    assert data.multilingual.shape == (len(data.chunks), multilingual.DIM)
+    assert len(data.multilingual_sentences) == len(data.sentence_vectors)
+    made = sum(calls)
+    assert made > 0
+    (seeds_dir / "tea.txt").write_text("Oolong tea is rolled.\n", encoding="utf-8")
+    calls.clear()
+    rag.build_index(seeds_dir, index, embedder=fake)
+    assert 0 < sum(calls) < made  # the changed file's texts alone
+
+
+def test_an_index_built_before_the_multilingual_vectors_gets_them(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    data = load_index(index)
+    save_index(index, replace(data, multilingual=None, multilingual_sentences=None))
+    assert load_index(index).multilingual is None
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.embedded == 0  # the e5 vectors are reused
+    assert load_index(index).multilingual is not None

@@ -348,3 +348,28 @@ def test_ivf_codes_are_trained_at_load_when_an_index_in_memory_has_none() -> Non
     exact = Retriever(data, embedder)
     assert isinstance(exact._passages, ExactIndex)
     assert retriever.search_hits("q0", k=1)[0].index == exact.search_hits("q0", k=1)[0].index
+
+
+def test_the_multilingual_vote_counts_only_across_languages(
+    real: tuple[Path, Retriever],
+) -> None:
+    index, plain = real
+    assert plain.has_multilingual
+    strong = Retriever.load(index, embedder=FakeEmbedder())
+    strong.fusion = replace(strong.fusion, multilingual_weight=10.0)
+    chinese = "第三次資深官員大會在哪裡舉行？"
+    assert [p.id for p in strong.search(chinese, 5)] == [p.id for p in plain.search(chinese, 5)]
+    # an English question over Chinese passages: the encoder that places translations
+    # together finds the passage the fake embedder cannot
+    top = strong.search("Which city hosted the third Senior Officials' Meeting?", 1)[0]
+    assert "西雅圖" in top.text
+
+
+def test_an_index_without_multilingual_vectors_searches_without_the_vote(
+    real: tuple[Path, Retriever],
+) -> None:
+    _, retriever = real
+    data = replace(retriever.data, multilingual=None, multilingual_sentences=None)
+    older = Retriever(data, FakeEmbedder())
+    assert not older.has_multilingual
+    assert older.search("Where was SOM3 held?", 3)
