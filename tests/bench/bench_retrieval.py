@@ -56,7 +56,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from rag import config
+from rag import config, multilingual
 from rag.answer import Assistant
 from rag.build import BATCH, build_index, passage_texts
 from rag.chunking import Chunk, chunk_document, count_tokens
@@ -671,7 +671,20 @@ def synthetic_index(
         f"vectors in {vectors.topics:,} topics: a passage has cosine ~{to_topic.mean():.2f} "
         f"with its topic, a sentence ~{to_passage.mean():.2f} with its passage"
     )
-    return IndexData(manifest, chunks, terms, passages, sentences)
+    # the multilingual encoder's vectors (rag.multilingual), stored as half floats: the
+    # questions in English over the mostly Chinese passages bring in its vote
+    second = SyntheticVectors(multilingual.DIM, topics=max(10, n // 100), seed=8)
+    second_passages = second.around_topics(n, np.float16)
+    second_sentences = second.around(second_passages, owners, SENTENCE_SPREAD, np.float16)
+    return IndexData(
+        manifest,
+        chunks,
+        terms,
+        passages,
+        sentences,
+        multilingual=second_passages,
+        multilingual_sentences=second_sentences,
+    )
 
 
 TOPIC_SPREAD = 1.0  # noise around a topic, relative to a unit vector
@@ -694,17 +707,19 @@ class SyntheticVectors:
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         return v
 
-    def around_topics(self, rows: int) -> np.ndarray:
+    def around_topics(self, rows: int, dtype: type = np.float32) -> np.ndarray:
         self.last_topics = self.rng.integers(self.topics, size=rows)
-        return self.around(self.centres, self.last_topics, TOPIC_SPREAD)
+        return self.around(self.centres, self.last_topics, TOPIC_SPREAD, dtype)
 
-    def around(self, base: np.ndarray, which: np.ndarray, spread: float) -> np.ndarray:
-        out = np.empty((len(which), self.dim), dtype=np.float32)
+    def around(
+        self, base: np.ndarray, which: np.ndarray, spread: float, dtype: type = np.float32
+    ) -> np.ndarray:
+        out = np.empty((len(which), self.dim), dtype=dtype)
         scale = np.float32(spread / np.sqrt(self.dim))
         for a in range(0, len(which), 200_000):
             block = self.rng.standard_normal((min(200_000, len(which) - a), self.dim), np.float32)
             block *= scale
-            block += base[which[a : a + len(block)]]
+            block += base[which[a : a + len(block)]].astype(np.float32)
             out[a : a + len(block)] = self._unit(block)
         return out
 
