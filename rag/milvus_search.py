@@ -176,14 +176,16 @@ class MilvusRetriever(Retriever):
     def has_multilingual(self) -> bool:
         return self._multilingual
 
-    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with _searching(self.store):
             rows = self._client.get(
                 self._names.passages, ids=[int(i) for i in ids], output_fields=["multilingual"]
             )
         vectors = {int(r["row"]): r["multilingual"] for r in rows}
         passages = np.array([vectors[int(i)] for i in ids], dtype=np.float32)
-        return passages, self._sentence_matrices(ids, "multilingual", multilingual.DIM)
+        sentences = self._sentence_matrices(ids, "multilingual", multilingual.DIM)
+        counts = np.array([len(s) for s in sentences], dtype=np.int64)
+        return passages, np.vstack([np.zeros((0, multilingual.DIM)), *sentences]), counts
 
     def idf(self, term: str) -> float:
         return self._vocabulary.idf(term)

@@ -258,7 +258,11 @@ class Retriever:
             own=own[ids],
             passage_cos=self._passage_cosines(ids, qvec),
             sentence_cos=sentence_cos,
-            best_sentence=np.array([s.max() if len(s) else -1.0 for s in sentence_cos]),
+            best_sentence=_group_max(
+                np.concatenate([np.zeros(0, np.float32), *sentence_cos]),
+                np.array([len(s) for s in sentence_cos], dtype=np.int64),
+                empty=-1.0,
+            ),
             own_words=found.own_words,
             other_words=found.other_words,
             plain=None if qvec is plain else plain,
@@ -293,16 +297,19 @@ class Retriever:
 
     def _sentence_cosines(self, ids: Sequence[int], qvec: np.ndarray) -> list[np.ndarray]:
         """The cosines of every sentence of each passage in ``ids`` with the query vector."""
+        rows, counts = self._sentence_rows(ids)
+        return _split(np.asarray(self.data.sentence_vectors)[rows] @ qvec, counts)
+
+    def _sentence_rows(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the sentences of the passages ``ids``, passage after passage, and how
+        many each passage has: gathered in one step (slicing the memory-mapped vectors
+        passage by passage costs more than the products at 100,000 passages)."""
         ids = np.asarray(ids, dtype=np.int64)
-        if not len(ids):
-            return []
         starts, counts = self._rows[ids], np.diff(self._rows)[ids]
-        # the rows of all their sentences, gathered in one step (slicing the memory-mapped
-        # vectors passage by passage costs more than the products at 100,000 passages)
         ends = np.cumsum(counts)
-        rows = np.arange(ends[-1]) + np.repeat(starts - ends + counts, counts)
-        cosines = np.asarray(self.data.sentence_vectors)[rows] @ qvec
-        return np.split(cosines, ends[:-1])
+        return np.arange(ends[-1] if len(ends) else 0) + np.repeat(
+            starts - ends + counts, counts
+        ), counts
 
     def _multilingual_scores(self, ids: np.ndarray, query: str) -> np.ndarray | None:
         """Passage plus best sentence cosine of each passage in ``ids`` with the question,
@@ -310,24 +317,24 @@ class Retriever:
         if not self.has_multilingual or self.fusion.multilingual_weight <= 0:
             return None
         qvec = multilingual.query_vector(query.strip()[:MAX_QUERY_CHARS])
-        passages, sentences = self._multilingual_vectors(ids)
+        passages, sentences, counts = self._multilingual_vectors(ids)
         own = passages @ qvec
-        best = [float((s @ qvec).max()) if len(s) else own[j] for j, s in enumerate(sentences)]
-        return own + np.array(best)
+        best = _group_max(sentences @ qvec, counts, empty=np.nan)
+        return own + np.where(np.isnan(best), own, best)
 
     @property
     def has_multilingual(self) -> bool:
         """Does the index hold the vectors of rag.multilingual (built since they were)?"""
         return self.data.multilingual is not None
 
-    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        """The multilingual vectors of the passages ``ids`` and of each one's sentences."""
+    def _multilingual_vectors(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The multilingual vectors of the passages ``ids``, those of their sentences
+        (passage after passage) and how many sentences each passage has; float32."""
         passages, sentences = self.data.multilingual, self.data.multilingual_sentences
         assert passages is not None and sentences is not None
-        rows = self._rows
-        return np.asarray(passages[ids], dtype=np.float32), [
-            np.asarray(sentences[rows[i] : rows[i + 1]], dtype=np.float32) for i in ids
-        ]
+        rows, counts = self._sentence_rows(ids)
+        as_float = functools.partial(np.asarray, dtype=np.float32)
+        return as_float(passages[ids]), as_float(np.asarray(sentences)[rows]), counts
 
     def _fuse(self, pool: _Pool) -> None:
         """The dense score and the two BM25 votes, each scaled to 0..1 over the candidates,
@@ -486,6 +493,23 @@ def resolve_embedder(
 def is_about_the_document(question: str) -> bool:
     """Does the question ask about the document itself (its topic, its author)?"""
     return bool(ABOUT_THE_DOCUMENT.search(question))
+
+
+def _split(values: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """``values`` cut into consecutive pieces of ``counts`` elements."""
+    ends = np.cumsum(counts).tolist()
+    return [values[e - c : e] for e, c in zip(ends, counts.tolist(), strict=True)]
+
+
+def _group_max(values: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarray:
+    """The largest of each consecutive piece of ``counts`` of ``values`` (``empty`` for a
+    piece of none)."""
+    out = np.full(len(counts), empty, dtype=np.float64)
+    held = counts > 0
+    if held.any():
+        starts = np.cumsum(counts) - counts
+        out[held] = np.maximum.reduceat(values, starts[held])
+    return out
 
 
 def _unit(scores: np.ndarray) -> np.ndarray:
