@@ -185,7 +185,11 @@ class MilvusRetriever(Retriever):
         passages = np.array([vectors[int(i)] for i in ids], dtype=np.float32)
         sentences = self._sentence_matrices(ids, "multilingual", multilingual.DIM)
         counts = np.array([len(s) for s in sentences], dtype=np.int64)
-        return passages, np.vstack([np.zeros((0, multilingual.DIM)), *sentences]), counts
+        return (
+            passages,
+            np.vstack([np.zeros((0, multilingual.DIM), np.float32), *sentences]),
+            counts,
+        )
 
     def idf(self, term: str) -> float:
         return self._vocabulary.idf(term)
