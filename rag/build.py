@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -66,6 +66,7 @@ class BuildReport:
     embedder: str
     # unchanged sources embedded again (``full=True``, or another embedder or chunking)
     reembedded: list[str] = field(default_factory=list)
+    why_reembedded: str = ""  # why, when the previous vectors could not be reused
     skipped: dict[str, str] = field(default_factory=dict)  # file in seeds -> why it was left out
 
     def summary(self) -> str:
@@ -129,7 +130,7 @@ def build_index(
         live = _live_manifest(index)  # what the report compares the sources with
         previous = None if full else _live_index(index)  # what can be reused
         name = _wanted_embedder(embedder, live)
-        previous = _reusable(previous, name, chunking)
+        previous, why = _reusable(previous, name, chunking)
         model = load_embedder(name) if embedder is None or isinstance(embedder, str) else embedder
         planned = plan(docs, live, previous, chunk_args=chunk_args)
         fresh = _embed(model, [planned.chunks[i] for i in planned.to_embed], progress)
@@ -144,6 +145,7 @@ def build_index(
             second = _multilingual_vectors(planned, previous)
             version = save(index, planned, vectors, second, model=model, chunking=chunking)
     report = _report(planned, version, model.name, time.perf_counter() - started, skipped)
+    report = replace(report, why_reembedded=why if planned.reembedded else "")
     logger.info("build: %s", report.summary())
     return report
 
@@ -381,17 +383,18 @@ def _read_sources(
 
 def _reusable(
     previous: IndexData | None, embedder: str, chunking: dict[str, object]
-) -> IndexData | None:
-    """``previous`` when its vectors can be reused with ``embedder`` and ``chunking``."""
+) -> tuple[IndexData | None, str]:
+    """``previous`` when its vectors can be reused with ``embedder`` and ``chunking``, else
+    None and why not."""
+    why = ""
     if previous is not None and previous.manifest.embedder != embedder:
-        logger.info(
-            "embedder changed (%s -> %s): re-embedding all", previous.manifest.embedder, embedder
-        )
-        return None
-    if previous is not None and previous.manifest.chunking != chunking:
-        logger.info("chunking settings changed: re-chunking all")
-        return None
-    return previous
+        why = f"the embedder changed ({previous.manifest.embedder} -> {embedder})"
+    elif previous is not None and previous.manifest.chunking != chunking:
+        why = "the passage and sentence rules changed"
+    if why:
+        logger.info("%s: re-embedding all", why)
+        return None, why
+    return previous, why
 
 
 def _live_manifest(index: str | Path) -> Manifest | None:

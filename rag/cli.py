@@ -221,6 +221,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     ):
         for name in names:
             print(f"  {label:11s} {name}")
+    if report.why_reembedded:
+        print(f"  (re-embedded because {report.why_reembedded})")
     for name, reason in report.skipped.items():
         print(f"  {'skipped':11s} {name}: {reason}")
     print(f"index {args.index}: {report.summary()} [embedder {report.embedder}]")

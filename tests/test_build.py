@@ -205,6 +205,22 @@ def test_new_chunking_settings_force_full_build(
     assert_embedded_exactly(fake, data.chunks, [])
     assert data.manifest.chunking["max_chars"] == 60
     assert all(len(c.text) <= 60 for c in data.chunks)
+    assert report.why_reembedded == "the passage and sentence rules changed"
+
+
+def test_new_sentence_rules_rechunk_the_index(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.build
+
+    rag.build_index(seeds_dir, index, embedder=fake)
+    newer = replace(DEFAULT_CHUNKING, rules=DEFAULT_CHUNKING.rules + 1)
+    monkeypatch.setattr(rag.build, "DEFAULT_CHUNKING", newer)
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert sorted(report.reembedded) == ALL
+    assert "rules changed" in report.why_reembedded
+    assert load_index(index).manifest.chunking["rules"] == newer.rules
 
 
 def test_progress_is_reported(seeds_dir: Path, index: Path, fake: FakeEmbedder) -> None:
