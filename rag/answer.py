@@ -20,7 +20,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag import grounding
+from rag import grounding, multilingual
 from rag.decide import STAGES, Context, Decline, Scored, Stage, decide
 from rag.decision import DEFAULT_MODEL, DecisionModel
 from rag.features import candidates
@@ -113,10 +113,12 @@ class Assistant:
         self.generator = Generator(self.llm, retriever) if self.llm is not None else None
 
     def warm_up(self) -> None:
-        """Load everything answering loads lazily (index, tagger, dictionary), so the
-        first question is as quick as the rest."""
+        """Load everything answering loads lazily (index, tagger, dictionary, the
+        multilingual encoder), so the first question is as quick as the rest."""
         self.ask("warm up")
         grounding.prepare()
+        if self.retriever.has_multilingual:
+            multilingual.query_vector("warm up")
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """The complete answer to ``question`` given the conversation so far."""
