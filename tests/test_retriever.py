@@ -373,3 +373,18 @@ def test_an_index_without_multilingual_vectors_searches_without_the_vote(
     older = Retriever(data, FakeEmbedder())
     assert not older.has_multilingual
     assert older.search("Where was SOM3 held?", 3)
+
+
+def test_pieces_and_their_largest_value_skip_empty_pieces() -> None:
+    from rag.retriever import _group_max, _split
+
+    values = np.array([0.1, 0.5, 0.3, 0.9, 0.2], dtype=np.float32)
+    counts = np.array([2, 0, 3, 0])
+    assert [p.tolist() for p in _split(values, counts)] == [
+        pytest.approx([0.1, 0.5]),
+        [],
+        pytest.approx([0.3, 0.9, 0.2]),
+        [],
+    ]
+    assert _group_max(values, counts, empty=-1.0).tolist() == pytest.approx([0.5, -1.0, 0.9, -1.0])
+    assert _group_max(values[:0], np.array([0, 0]), empty=-1.0).tolist() == [-1.0, -1.0]
