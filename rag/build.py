@@ -306,14 +306,13 @@ def _ordered_vectors(
 def _multilingual_vectors(planned: BuildPlan, previous: IndexData | None) -> list[np.ndarray]:
     """Each planned chunk's ``[passage, *sentences]`` vectors of rag.multilingual: reused
     with its e5 vectors when the previous index has them, else embedded (a text once)."""
-    old = previous.multilingual if previous is not None else None
-    old_sentences = previous.multilingual_sentences if previous is not None else None
-    reused = planned.reused if old is not None and old_sentences is not None else {}
     per_chunk: dict[int, np.ndarray] = {}
-    if previous is not None and old is not None and old_sentences is not None:
+    if previous is not None and previous.multilingual is not None:
+        passages, sentences = previous.multilingual, previous.multilingual_sentences
+        assert sentences is not None  # the two are written together
         rows = previous.sentence_rows
-        for pos, i in reused.items():
-            per_chunk[pos] = np.vstack([old[i : i + 1], old_sentences[rows[i] : rows[i + 1]]])
+        for pos, i in planned.reused.items():
+            per_chunk[pos] = np.vstack([passages[i : i + 1], sentences[rows[i] : rows[i + 1]]])
     todo = [i for i in range(len(planned.chunks)) if i not in per_chunk]
     texts = [passage_texts(planned.chunks[i]) for i in todo]
     unique = list(dict.fromkeys(t for group in texts for t in group))

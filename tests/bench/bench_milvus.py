@@ -36,7 +36,7 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT))
 
-from rag import milvus_store  # noqa: E402
+from rag import milvus_store, multilingual  # noqa: E402
 from rag.answer import Assistant  # noqa: E402
 from rag.build import build_index  # noqa: E402
 from rag.chunking import Chunk  # noqa: E402
@@ -141,12 +141,22 @@ def synthetic(n: int, seed: IndexData, rng: np.random.Generator) -> IndexData:
         terms.append(pool_terms[i % len(pool)])
         offset += len(text) + 1
 
-    def unit(rows: int) -> np.ndarray:
-        v = rng.standard_normal((rows, seed.manifest.dim), dtype=np.float32)
+    def unit(rows: int, dim: int = seed.manifest.dim) -> np.ndarray:
+        v = rng.standard_normal((rows, dim), dtype=np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     manifest = replace(seed.manifest, passages=n, sources={"s.txt": SourceInfo("0" * 64, n)})
-    return IndexData(manifest, chunks, terms, unit(n), unit(3 * n), seed.glossary)
+    second = multilingual.DIM  # the vectors of rag.multilingual, half floats as built
+    return IndexData(
+        manifest,
+        chunks,
+        terms,
+        unit(n),
+        unit(3 * n),
+        seed.glossary,
+        multilingual=unit(n, second).astype(np.float16),
+        multilingual_sentences=unit(3 * n, second).astype(np.float16),
+    )
 
 
 def bench_synthetic(n: int, seed_index: str, store: str, questions: list[str], tmp: str) -> None:
