@@ -33,6 +33,7 @@ class Timed:
     first_text: float  # the first cited text (the quoted draft, or the answer itself)
     first_token: float | None  # the model's first token after the draft (None: not asked)
     total: float
+    reply: str = ""  # the model's text as it streamed, before the check
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def ask_timed(assistant: Assistant, question: str, history: list[dict[str, str]]
     start = time.perf_counter()
     first_text = first_token = None
     answer = None
+    reply: list[str] = []
     for event in assistant.stream(question, history):
         now = time.perf_counter() - start
         if isinstance(event, Draft):
@@ -77,10 +79,12 @@ def ask_timed(assistant: Assistant, question: str, history: list[dict[str, str]]
         elif isinstance(event, Answer):
             answer = event
             first_text = now if first_text is None else first_text
-        elif event and first_token is None and first_text is not None:
-            first_token = now - first_text
+        elif first_text is not None:
+            reply.append(event)
+            if event and first_token is None:
+                first_token = now - first_text
     assert answer is not None and first_text is not None
-    return Timed(answer, first_text, first_token, time.perf_counter() - start)
+    return Timed(answer, first_text, first_token, time.perf_counter() - start, "".join(reply))
 
 
 def unsupported(answer: Answer, checker: ClaimChecker) -> tuple[int, int]:
@@ -103,9 +107,7 @@ def in_language(answer: Answer, language: str) -> bool:
     return is_chinese(text) and script_of([text]) == language
 
 
-def ask_both(
-    with_llm: Assistant, quoted: Assistant, q: Question, checker: ClaimChecker
-) -> Turn:
+def ask_both(with_llm: Assistant, quoted: Assistant, q: Question, checker: ClaimChecker) -> Turn:
     """``q`` asked both ways. A follow-up's conversation is the quoted answers to the
     questions before it (so only the follow-up itself goes to the model)."""
     history: list[dict[str, str]] = []

@@ -62,7 +62,7 @@ def start_server(model: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     """``llama_cpp.server`` on 127.0.0.1:``port``, ready to answer (or exit with its log)."""
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "4096", "--model_alias", "local",
+        "--port", str(port), "--n_ctx", "4096", "--model_alias", "local", "--n_threads", "-1",
     ]  # fmt: skip
     print("starting:", " ".join(command), flush=True)
     server = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -136,8 +136,9 @@ def _row(turn) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "shown": turn.shown.answer.text,
         "notice": turn.shown.answer.notice,
         "quoted": turn.quoted.text,
+        "reply": turn.shown.reply,
         "unsupported": turn.unsupported,
-        "timing": {k: v for k, v in asdict(turn.shown).items() if k != "answer"},
+        "timing": {k: v for k, v in asdict(turn.shown).items() if k not in ("answer", "reply")},
     }
 
 
