@@ -20,14 +20,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.answer_types import AnswerKind, holds
 from rag.chunking import split_sentences
 from rag.embeddings import Embedder
-from rag.facts import Evidence, evidence_of, facts_of, latin_names, missing, with_digits
+from rag.facts import Evidence, Facts, evidence_of, facts_of, latin_names, missing, with_digits
 from rag.language import to_simplified_characters
 from rag.lexical import is_han, normalise, tag, tokenize
 from rag.settings import DEFAULT_CLAIMS, ClaimSettings
@@ -71,6 +71,7 @@ class Claim:
     attributed: bool  # cited by the check rather than by the writer
     support: float  # similarity with the best supporting sentence of a cited passage
     missing: tuple[str, ...] = ()  # facts that no candidate passage held (when dropped)
+    resting: tuple[int, ...] = ()  # per cited passage, the index of its best sentence
 
     @property
     def kept(self) -> bool:
@@ -169,10 +170,14 @@ class ClaimChecker:
         pieces = split_claims(text)
         if not pieces:
             return Checked(())
-        support = self._support([p.text for p in pieces], sources)
-        evidence = [evidence_of(s.text) for s in sources]
+        support, best = self._support([p.text for p in pieces], sources)
+        evidence = [_windows(s, self.settings.window) for s in sources]
         claims = [
             self._claim(piece, support[i], sources, evidence) for i, piece in enumerate(pieces)
+        ]
+        claims = [
+            replace(c, resting=tuple(int(best[i, n - 1]) for n in c.cited))
+            for i, c in enumerate(claims)
         ]
         return Checked(tuple(claims))
 
@@ -181,37 +186,49 @@ class ClaimChecker:
         piece: Piece,
         support: np.ndarray,
         sources: Sequence[Source],
-        evidence: Sequence[Evidence],
+        evidence: Sequence[Sequence[Evidence]],
     ) -> Claim:
         sentence, gap, raw, written = piece.text, piece.gap, piece.raw, piece.markers
         s = self.settings
         facts = facts_of(_LEADING.sub("", sentence))  # "1." of a list is no claim
         marked = [n for n in dict.fromkeys(written) if 1 <= n <= len(sources)]
         kept = [n for n in marked if support[n - 1] >= s.min_marked_support]
-        if kept:
-            joined = evidence_of("\n".join(sources[n - 1].text for n in kept))
-            if not missing(facts, joined, self.glossary):
-                best = max(support[n - 1] for n in kept)
-                return Claim(sentence, gap, raw, tuple(written), tuple(kept), False, float(best))
+        if kept and not self._missing(facts, [evidence[n - 1] for n in kept]):
+            best = max(support[n - 1] for n in kept)
+            return Claim(sentence, gap, raw, tuple(written), tuple(kept), False, float(best))
         lacking: list[str] = []
         for i in np.argsort(-support, kind="stable"):
             if support[i] < s.min_support:
                 break
-            absent = missing(facts, evidence[i], self.glossary)
+            absent = self._missing(facts, [evidence[i]])
             if not absent:
                 cited = (int(i) + 1,)
                 return Claim(sentence, gap, raw, tuple(written), cited, True, float(support[i]))
             lacking = lacking or absent
         if not lacking and len(sources):
-            lacking = missing(facts, evidence[int(np.argmax(support))], self.glossary)
+            lacking = self._missing(facts, [evidence[int(np.argmax(support))]])
         best = float(support.max()) if len(support) else 0.0
         return Claim(sentence, gap, raw, tuple(written), (), False, best, tuple(lacking))
 
-    def _support(self, sentences: Sequence[str], sources: Sequence[Source]) -> np.ndarray:
-        """(sentences, passages): how well each passage's best sentence supports each."""
+    def _missing(self, facts: Facts, passages: Sequence[Sequence[Evidence]]) -> list[str]:
+        """The facts that no passage of ``passages`` holds within one of its windows of
+        sentences (each passage's window holding the most of them): facts stated together
+        must be stated together there, not in unrelated sentences of the passage."""
+        left = None
+        for windows in passages:
+            best = min((missing(facts, w, self.glossary) for w in windows), key=len)
+            left = best if left is None else [f for f in left if f in best]
+        return left or []
+
+    def _support(
+        self, sentences: Sequence[str], sources: Sequence[Source]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(sentences, passages): how well each passage's best sentence supports each,
+        and which of its sentences that is."""
         out = np.zeros((len(sentences), len(sources)), dtype=np.float32)
+        best = np.zeros((len(sentences), len(sources)), dtype=np.int64)
         if not sources:
-            return out
+            return out, best
         held = [[set(tokenize(s.text[a:b])) for a, b in s.sentences] for s in sources]
         lexical = [[self._overlap(x, h) for h in held] for x in sentences]
         dense = self._dense(sentences, sources)
@@ -222,8 +239,9 @@ class ClaimChecker:
                 both = (1 - share) * lex
                 if dense is not None:
                     both = both + share * dense[i][j]
-                out[i, j] = float(both.max()) if both.size else 0.0
-        return out
+                if both.size:
+                    out[i, j], best[i, j] = float(both.max()), int(both.argmax())
+        return out, best
 
     def _dense(
         self, sentences: Sequence[str], sources: Sequence[Source]
@@ -296,6 +314,17 @@ def answers_kind(claims: Sequence[Claim], question: str, kind: AnswerKind | None
     if flags and any(latin_names(text) for text in beyond):
         return True
     return any(f in flags and w not in asked for c in claims for w, f in tag(c.text))
+
+
+def _windows(source: Source, size: int) -> list[Evidence]:
+    """The evidence of every run of ``size`` consecutive sentences of ``source``."""
+    spans = source.sentences
+    if len(spans) <= size:
+        return [evidence_of(source.text)]
+    return [
+        evidence_of(source.text[spans[i][0] : spans[i + size - 1][1]])
+        for i in range(len(spans) - size + 1)
+    ]
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:

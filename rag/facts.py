@@ -10,7 +10,8 @@ them and says whether a passage holds each, across the ways the same fact is wri
 - Latin-script names ("Moscone Center", "APEC", "SOM3") as written in the passage, or
   through the documents' glossary (rag.translation: "Seattle" is 西雅图 there);
 - Chinese named entities (jieba's person, place, organisation and proper-noun tags),
-  compared after folding scripts (OpenCC, rag.lexical.normalise).
+  compared after folding scripts (OpenCC, rag.lexical.normalise);
+- titles in Chinese quotation marks (「灣區議程」, 《…》), whole, after the same folding.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ _NOT_NAME = re.compile(  # months are dates, "11th" a number: both checked as su
     rf"{_MONTH}|\d+(?:st|nd|rd|th)|(?:mon|tues|wednes|thurs|fri|satur|sun)day", re.I
 )
 _ENTITY_TAGS = frozenset({"nr", "ns", "nt", "nz", "nrt", "nrfg"})
+_TITLE = re.compile(r"[「『《“]([^「」『』《》“”\n]{2,60})[」』》”]")
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,12 @@ class Facts:
     months: frozenset[int] = frozenset()  # months named without a day
     names: tuple[str, ...] = ()  # Latin-script names as written
     entities: tuple[str, ...] = ()  # Chinese named entities, normalised
+    titles: tuple[str, ...] = ()  # quoted Chinese titles, normalised, without whitespace
 
     def __bool__(self) -> bool:
-        return bool(self.numbers or self.dates or self.months or self.names or self.entities)
+        return bool(
+            self.numbers or self.dates or self.months or self.names or self.entities or self.titles
+        )
 
 
 @dataclass(frozen=True)
@@ -208,6 +213,12 @@ def chinese_entities(sentence: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def titles(sentence: str) -> list[str]:
+    """The Chinese titles quoted in ``sentence`` (「灣區議程」), normalised."""
+    found = (m.group(1) for m in _TITLE.finditer(sentence) if any(map(is_han, m.group(1))))
+    return list(dict.fromkeys("".join(normalise(t).split()) for t in found))
+
+
 def facts_of(sentence: str) -> Facts:
     """The facts ``sentence`` states."""
     dates = list(_dates(sentence))
@@ -227,6 +238,7 @@ def facts_of(sentence: str) -> Facts:
         months=frozenset(months - dated),
         names=tuple(names),
         entities=tuple(chinese_entities(sentence)),
+        titles=tuple(titles(sentence)),
     )
 
 
@@ -236,12 +248,14 @@ def evidence_of(text: str) -> Evidence:
     dates = list(_dates(text))
     months = {int(m.group(1)) for m in _ZH_MONTH.finditer(text)}
     months |= {_month(m.group(1)) for m in _EN_MONTH.finditer(text)}
-    numbers = {v for _, _, v in _numbers(text)}
-    numbers |= {float(x) for _, _, m, d in dates for x in (m, d) if x}
+    # a month is no count ("7月" does not hold "7天"); a day may be named alone ("the 21st")
+    spans = [(a, b) for a, b, _, _ in dates] + [m.span() for m in _ZH_MONTH.finditer(text)]
+    numbers = {v for a, b, v in _numbers(text) if not any(x <= a < y for x, y in spans)}
+    numbers |= {float(d) for _, _, _, d in dates}
     return Evidence(
         folded=folded,
         squashed="".join(folded.split()),
-        numbers=frozenset(numbers | {float(m) for m in months}),
+        numbers=frozenset(numbers),
         dates=frozenset((m, d) for _, _, m, d in dates),
         months=frozenset(months | {m for _, _, m, _ in dates if m}),
     )
@@ -289,13 +303,21 @@ def _keys_by_word(glossary: Glossary) -> dict[str, list[str]]:
 
 
 def _phrase_found(words: list[str], evidence: Evidence, glossary: Glossary) -> bool:
-    if len(words) == 1 and re.search(rf"(?<![a-z0-9]){re.escape(words[0])}", evidence.folded):
-        return True
+    # a word is found at a word's start ("centre" in "centres"); a letter or two ("D.C.")
+    # only as a word of its own, not at the start of any word
+    if len(words) == 1:
+        end = r"(?![a-z0-9])" if len(words[0]) <= 2 else ""
+        if re.search(rf"(?<![a-z0-9]){re.escape(words[0])}{end}", evidence.folded):
+            return True
     phrase = english_key(words)
     if not phrase:
         return False
     wanted = {phrase, " ".join(lemmatize(phrase.split(), glossary))}
-    keys = [k for k in _keys_by_word(glossary).get(phrase.split()[0], []) if phrase in k]
+    # a name that is one word of a longer sense ("Seattle" of "Seattle, Washington");
+    # initials alone ("D.C." of "Washington, D.C.") are no such word
+    initials = all(len(w) <= 2 for w in phrase.split())
+    by_word = [] if initials else _keys_by_word(glossary).get(phrase.split()[0], [])
+    keys = [k for k in by_word if phrase in k]
     for key in (*wanted, *keys):
         fits = f" {phrase} " in f" {key} " or key in wanted
         if fits and any(w in evidence.squashed for w in glossary.get(key, ())):
@@ -310,4 +332,5 @@ def missing(facts: Facts, evidence: Evidence, glossary: Glossary) -> list[str]:
     out += [f"month {m}" for m in sorted(facts.months) if m not in evidence.months]
     out += [n for n in facts.names if not name_found(n, evidence, glossary)]
     out += [e for e in facts.entities if e not in evidence.squashed]
+    out += [f"「{t}」" for t in facts.titles if t not in evidence.squashed]
     return out

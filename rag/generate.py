@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from rag.answer_types import AnswerKind
 from rag.chunking import count_tokens
-from rag.claims import ClaimChecker, Source, answers_kind
+from rag.claims import Claim, ClaimChecker, Source, answers_kind
 from rag.decide import Scored
 from rag.language import Language, to_simplified_characters, to_traditional_characters
 from rag.llm import ChatClient, LLMError
@@ -54,6 +54,12 @@ UNCHECKED: dict[str, str] = {
     "so it is not shown; this answer quotes the documents.",
     "zh-Hant": "語言模型的回答無法與文件核對，因此不予顯示；此回答直接引用文件。",
     "zh-Hans": "语言模型的回答无法与文件核对，因此不予显示；此回答直接引用文件。",
+}
+ELSEWHERE: dict[str, str] = {
+    "en": "The language model's answer rested on other sentences than those that answer "
+    "the question, so it is not shown; this answer quotes the documents.",
+    "zh-Hant": "語言模型的回答所依據的句子並非回答此問題的句子，因此不予顯示；此回答直接引用文件。",
+    "zh-Hans": "语言模型的回答所依据的句子并非回答此问题的句子，因此不予显示；此回答直接引用文件。",
 }
 DROPPED: dict[str, str] = {
     "en": "Written by the language model; every sentence was checked against the cited "
@@ -155,6 +161,31 @@ def resolve_markers(text: str, passages: Sequence[Passage]) -> tuple[str, list[P
     return cleaned, citations
 
 
+def answering_sentences(
+    hits: Sequence[Hit], scored: Sequence[Scored], sent: Sequence[Hit], n: int
+) -> frozenset[tuple[int, int]]:
+    """(passage number in the prompt, sentence) of the ``n`` sentences most likely to
+    answer (a list's lead-in with its items)."""
+    number = {id(h): k for k, h in enumerate(sent, 1)}
+    out = set()
+    for s in scored[:n]:
+        c = s.candidate
+        k = number.get(id(hits[c.hit]))
+        if k is not None:
+            out.update((k, i) for i in range(c.sentence, c.sentence + 1 + len(c.items)))
+    return frozenset(out)
+
+
+def rests_on(claims: Sequence[Claim], answering: frozenset[tuple[int, int]], reach: int) -> bool:
+    """Does a claim rest on an answering sentence, or one within ``reach`` sentences of it?"""
+    return any(
+        (n, i + d) in answering
+        for c in claims
+        for n, i in zip(c.cited, c.resting, strict=True)
+        for d in range(-reach, reach + 1)
+    )
+
+
 def in_script(text: str, language: Language) -> str:
     """The model's Chinese in the asker's script (it often writes Simplified when asked
     in Traditional); English unchanged."""
@@ -178,6 +209,7 @@ class Generator:
         self.client = client
         self.retriever = retriever
         self.settings = settings
+        self.claims = claims
         self.checker = ClaimChecker(retriever.embedder, retriever.data.glossary, claims)
 
     def stream(
@@ -202,7 +234,10 @@ class Generator:
             yield replace(quoted, notice=FALLBACK[language].format(reason=str(exc)))
             return
         hits_sent = [h for h, _ in sent]
-        yield self.checked("".join(parts), hits_sent, language, quoted, query.text, query.kind)
+        answering = answering_sentences(hits, scored, hits_sent, self.claims.answering)
+        yield self.checked(
+            "".join(parts), hits_sent, language, quoted, query.text, query.kind, answering
+        )
 
     def checked(
         self,
@@ -212,11 +247,14 @@ class Generator:
         quoted: Answer,
         question: str = "",
         kind: AnswerKind | None = None,
+        answering: frozenset[tuple[int, int]] = frozenset(),
     ) -> Answer:
         """The model's ``reply`` to the numbered ``hits`` after the check: the sentences
-        that their passages support, with their markers; ``quoted`` when none is left,
-        or when none holds the ``kind`` of answer ``question`` asks for (a person for
-        "who wrote", a date for "when") beyond repeating it."""
+        that their passages support, with their markers. ``quoted`` instead when none is
+        left, when none holds the ``kind`` of answer ``question`` asks for (a person for
+        "who wrote", a date for "when") beyond repeating it, or when none rests on the
+        ``answering`` sentences ((passage number, sentence); empty: any will do), those
+        the quoted answer was chosen from."""
         reply = in_script(reply, language)
         sources = [
             Source(h.chunk.text, tuple(h.chunk.sentences), self.retriever.sentence_vectors(h))
@@ -228,6 +266,9 @@ class Generator:
         if not result.kept or not answers_kind(result.kept, question, kind):
             logger.info("the model's answer is not shown: %s", reply)
             return replace(quoted, notice=UNCHECKED[language])
+        if answering and not rests_on(result.kept, answering, self.claims.reach):
+            logger.info("the model's answer rests on other sentences: %s", reply)
+            return replace(quoted, notice=ELSEWHERE[language])
         text, citations = resolve_markers(result.text, [h.passage for h in hits])
         return Answer(
             text=text,

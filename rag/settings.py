@@ -112,6 +112,13 @@ class ClaimSettings:
     cosine_floor: float = 0.7  # e5 cosines of unrelated sentences run at about 0.7-0.78
     min_support: float = 0.35  # a sentence without a usable marker is attributed above this
     min_marked_support: float = 0.2  # a marker the model wrote is kept above this
+    # the facts of a sentence must be held by this many consecutive sentences of a passage
+    window: int = 2
+    # a model's answer is shown when a sentence of it rests on one of the passage sentences
+    # most likely to answer (those the quoted answer is chosen from; rag.decide), or on
+    # one within ``reach`` sentences of them; otherwise the quoted answer stands
+    answering: int = 1
+    reach: int = 1
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,19 @@ def test_only_the_unsupported_sentence_is_removed() -> None:
     assert result.text == "SOM3 was held in Seattle [1]."
 
 
+def test_facts_stated_together_must_be_stated_together_in_the_passage() -> None:
+    passage = (
+        "泰國於2022年提出曼谷目標(Bangkok Goals)。數位月聚集超過40場技術會議。"
+        "會議討論數位貿易與資料隱私。美國總統喬·拜登(Joe Biden)預計將出席高峰會發表演說。"
+    )
+    checker = ClaimChecker(glossary=GLOSSARY)
+    result = checker.check(
+        "Joe Biden proposed the Bangkok Goals [1]. 泰國提出曼谷目標 [1]。", [passage]
+    )
+    assert [c.kept for c in result.claims] == [False, True]
+    assert result.dropped[0].missing  # each name is in the passage, never both near each other
+
+
 def test_a_numbered_list_is_checked_item_by_item() -> None:
     checker = ClaimChecker(glossary=GLOSSARY)
     reply = "1. SOM3 was held in Seattle [1].\n2. It drew 900 delegates [1]."

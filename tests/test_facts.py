@@ -33,6 +33,8 @@ def test_dates_match_across_languages_and_carry_their_month() -> None:
     assert _missing("The meeting is on November 16-18.", LEADERS) == ["11/18"]
     assert _missing("SOM3 ran from July 29 to August 21.", SOM3) == []
     assert _missing("SOM3 was held in the 11th month of 2023.", SOM3) == ["11"]
+    assert _missing("西雅图会议开了7天。", SOM3) == ["7"]  # 7月 is a month, no count
+    assert _missing("SOM3 ended on the 21st.", SOM3) == []  # a day may be named alone
 
 
 def test_numbers_are_compared_as_values() -> None:
@@ -68,6 +70,11 @@ def test_names_are_found_as_written_or_through_the_glossary() -> None:
     assert not name_found("Seattle", leaders, GLOSSARY)
     assert not name_found("Moscow Convergence Center", leaders, GLOSSARY)
     assert not name_found("Thailand", leaders, GLOSSARY)
+    seattle = evidence_of("數位城市(digital cities)會議於西雅圖(Seattle, Washington)召開。")
+    assert name_found("Washington", seattle, GLOSSARY)
+    assert not name_found("Washington, D.C.", seattle, GLOSSARY)  # no word "d" or "c"
+    capital = GLOSSARY | {"washington d c": ["華盛頓"]}  # a sense whose Chinese is there
+    assert not name_found("Washington, D.C.", evidence_of("美國華盛頓州西雅圖市"), capital)
 
 
 def test_chinese_entities_are_compared_in_one_script() -> None:

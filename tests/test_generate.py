@@ -10,8 +10,10 @@ import rag
 from rag.answer import Assistant, compose
 from rag.chunking import count_tokens
 from rag.generate import (
+    ELSEWHERE,
     UNCHECKED,
     Generator,
+    answering_sentences,
     excerpt,
     in_script,
     llm_messages,
@@ -89,3 +91,31 @@ def test_the_checked_answer_keeps_supported_sentences_and_says_how_many_went(ass
     reply = "会议在西雅图召开[1]。"
     off = generator.checked(reply, sent, "zh-Hant", quoted, "會議何時召開？", "date")
     assert off.text == quoted.text and off.notice == UNCHECKED["zh-Hant"]
+
+
+def test_an_answer_resting_on_other_sentences_than_the_answering_ones_is_not_shown(
+    assistant,  # type: ignore[no-untyped-def]
+) -> None:
+    query, hits, scored = _prepared(assistant, SOM3)
+    quoted = compose(query, hits, scored, assistant.policy, assistant.model.threshold)
+    generator = assistant.generator
+    assert isinstance(generator, Generator)
+    sent = [h for h, _ in prompt_passages(hits, scored)]
+    answering = answering_sentences(hits, scored, sent, 1)
+    [(number, best)] = sorted(answering)
+    hit = sent[number - 1]
+    a, b = hit.chunk.sentences[best]
+    assert "西雅圖" in hit.chunk.text[a:b]
+    right = generator.checked(hit.chunk.text[a:b], sent, "zh-Hant", quoted, answering=answering)
+    assert right.stage == "llm" and "西雅圖" in right.text
+    # a sentence of the passages copied whole, far from the answering one: shown when
+    # any sentence will do, not when the answer must rest on the answering ones
+    far = [
+        h.chunk.text[x:y]
+        for k, h in enumerate(sent, 1)
+        for i, (x, y) in enumerate(h.chunk.sentences)
+        if k != number or abs(i - best) > generator.claims.reach
+    ]
+    other = next(t for t in far if generator.checked(t, sent, "zh-Hant", quoted).stage == "llm")
+    off = generator.checked(other, sent, "zh-Hant", quoted, answering=answering)
+    assert off.text == quoted.text and off.notice == ELSEWHERE["zh-Hant"]
