@@ -280,7 +280,14 @@ class E5Tokenizer:
         self._scores = model.scores.tolist()
         self._unk = model.unk
         self._unk_score = float(model.scores.min()) - 10.0
-        self._max_bytes = max(len(p) for p in self._ids)
+        # the longest piece (in bytes) starting with each character: a walk stops there
+        self._longest: dict[bytes, int] = {}
+        for piece in model.pieces:
+            if piece:
+                first = piece[0].encode("utf-8")
+                size = len(piece.encode("utf-8"))
+                if size > self._longest.get(first, 0):
+                    self._longest[first] = size
 
     def normalise(self, text: str) -> str:
         text = _SPACE_RUNS.sub(" ", text.split("\0", 1)[0].translate(self._table))
@@ -294,15 +301,16 @@ class E5Tokenizer:
         best[0] = 0.0
         piece_at = [0] * (n + 1)
         start_at = [0] * (n + 1)
-        ids, scores, max_bytes = self._ids, self._scores, self._max_bytes
+        ids, scores, longest = self._ids, self._scores, self._longest
         for i in range(n):
             here = best[i]
             if here <= -1e29:
                 continue
             piece = b""
+            limit = longest.get(chars[i], 0)
             for end in range(i + 1, n + 1):
                 piece += chars[end - 1]
-                if len(piece) > max_bytes:
+                if len(piece) > limit:
                     break
                 idx = ids.get(piece)
                 if idx is not None and here + scores[idx] > best[end]:
