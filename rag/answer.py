@@ -78,8 +78,6 @@ RELATED: dict[str, str] = {
     "zh-Hant": "有些段落或許相關。",
     "zh-Hans": "有些段落或许相关。",
 }
-
-
 class Assistant:
     """Answers questions from a :class:`Retriever`, optionally through an LLM.
 

@@ -51,14 +51,14 @@ Stage = Callable[[Context], Decline | None]
 
 
 def greeting(c: Context) -> Decline | None:
-    """ "你好", "Hello!": greeted back, with what the assistant can do."""
+    """"你好", "Hello!": greeted back, with what the assistant can do."""
     if not c.query.follow_up and GREETING.fullmatch(c.query.text.strip()):
         return Decline("greeting", "a greeting", kind="greeting", offer_related=False)
     return None
 
 
 def names_nothing(c: Context) -> Decline | None:
-    """ "那什麼時候？" opening a conversation names nothing to look for."""
+    """"那什麼時候？" opening a conversation names nothing to look for."""
     if c.query.names_nothing and not c.query.follow_up:
         return Decline(
             "names_nothing", "it names nothing to look for", kind="ask_whole", offer_related=False
@@ -82,7 +82,9 @@ def knows_nothing(c: Context) -> Decline | None:
     if c.query.about_document or not c.query.search_terms:
         return None
     if not c.query.mentioned:
-        return Decline("knows_nothing", "the documents hold none of its words", offer_related=False)
+        return Decline(
+            "knows_nothing", "the documents hold none of its words", offer_related=False
+        )
     return None
 
 

@@ -190,10 +190,12 @@ def is_heading(text: str, a: int, b: int, headings: set[str]) -> bool:
     if line in headings:
         return True
     whole_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
-    return whole_line and len(line) <= 60 and line[-1:] not in '。！？；.!?;:：」”")）'
+    return whole_line and len(line) <= 60 and line[-1:] not in "。！？；.!?;:：」”\")）"
 
 
-def list_items(text: str, sentences: Sequence[tuple[int, int]], s_i: int) -> list[tuple[int, int]]:
+def list_items(
+    text: str, sentences: Sequence[tuple[int, int]], s_i: int
+) -> list[tuple[int, int]]:
     """The list lines right after sentence ``s_i`` when it leads in to them (ends in a colon)."""
     a, b = sentences[s_i]
     if text[a:b].rstrip()[-1:] not in ("：", ":"):

@@ -27,6 +27,7 @@ from rag.translation import Glossary, synonyms
 logger = logging.getLogger(__name__)
 
 
+
 def specific_nouns(question: str) -> list[str]:
     """The question's nouns that are specific enough to have to appear in an answer."""
     nouns = []

@@ -28,8 +28,6 @@ from rag.languages import HAN, STOP_WORDS
 logger = logging.getLogger(__name__)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+")
-
-
 @functools.cache
 def _jieba():  # type: ignore[no-untyped-def]
     import jieba
