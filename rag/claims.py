@@ -133,8 +133,9 @@ def split_claims(text: str) -> list[Piece]:
     if pos < len(text):
         out.append(text[pos:])
     merged: list[str] = []
-    for raw in out:  # "1." of a numbered list starts the sentence after it
-        if merged and _ENUMERATOR.fullmatch(merged[-1]):
+    for raw in out:  # "1." of a numbered list starts the sentence after it; a sentence
+        # does not end inside brackets ("在《CDTV×Sacas！》節目中")
+        if merged and (_ENUMERATOR.fullmatch(merged[-1]) or _open(merged[-1])):
             merged[-1] += raw
         else:
             merged.append(raw)
@@ -147,6 +148,14 @@ def split_claims(text: str) -> list[Piece]:
         if _WORDY.search(body):
             pieces.append(Piece(body.strip(), gap, raw.strip(), numbers))
     return pieces
+
+
+_OPENING, _CLOSING = "《「『（(“", "》」』）)”"
+
+
+def _open(text: str) -> bool:
+    """Does ``text`` open more brackets than it closes?"""
+    return sum(map(text.count, _OPENING)) > sum(map(text.count, _CLOSING))
 
 
 class ClaimChecker:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
     return questions
 
 
+_MARKER = re.compile(r"\[\d{1,3}\]")
+
+
 def _squash(text: str) -> str:
     return "".join(to_simplified(text).split()).lower()
 
@@ -84,7 +88,9 @@ def is_relevant(passage: Passage, question: Question, originals: dict[str, str])
 
 
 def has_fact(answer_text: str, question: Question) -> bool:
-    text = _squash(answer_text)
+    """Does the answer hold one of the question's facts? Citation markers are no part of
+    its words ("全国性防御[1]。" holds "全国性防御。")."""
+    text = _squash(_MARKER.sub("", answer_text))
     return any(_squash(fact) in text for fact in question.facts)
 
 

@@ -27,6 +27,8 @@ def test_split_keeps_markers_with_their_sentence() -> None:
     assert [p.markers for p in pieces] == [(2,), (1, 3), (1,)]
     assert [p.gap for p in pieces] == [" ", "\n", " "]
     assert split_claims("   ") == [] and split_claims("** --") == []
+    sung = split_claims("第一次演唱是在《CDTV×Sacas！》節目中[1]。")
+    assert [p.text for p in sung] == ["第一次演唱是在《CDTV×Sacas！》節目中。"]
     listed = split_claims("1. SOM3 was in Seattle [1].\n2. It ended on August 21 [1].")
     assert [p.text for p in listed] == ["1. SOM3 was in Seattle.", "2. It ended on August 21."]
 

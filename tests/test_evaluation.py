@@ -189,6 +189,7 @@ def test_has_fact_ignores_script_whitespace_and_case() -> None:
     assert has_fact("It was held in SEATTLE.", seattle)
     assert has_fact("In Se attle", seattle)  # whitespace is dropped before comparing
     assert not has_fact("會議於舊金山召開", seattle)
+    assert has_fact("會議於西[1]雅圖召開", seattle)  # a marker is no part of the words
     assert not has_fact("", seattle)
     assert not has_fact("西雅圖", _question("nofacts"))  # no facts: never right
     simplified_fact = _question("h", facts=("资深官员",))
