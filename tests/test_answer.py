@@ -300,7 +300,8 @@ def test_an_llm_sentence_without_a_marker_is_attributed(real_index: Path) -> Non
         assistant = Assistant(
             rag.Retriever.load(real_index), llm=LLMConfig(base_url=server.base_url, model="m")
         )
-        answer = assistant.ask("When and where is the APEC leaders' meeting?", history=[])
+        question = "When and where will the APEC Economic Leaders' Meeting be held?"
+        answer = assistant.ask(question, history=[])
     assert answer.stage == "llm" and not answer.abstained
     expected = "The leaders' meeting is held on November 15–17 at the Moscone Center [1]."
     assert answer.text == expected
