@@ -6,7 +6,9 @@ answer citing them by number. Its reply streams to the reader as it comes; then
 rag.claims checks every sentence against the passages: markers that hold are kept,
 a sentence without one is attributed to the passage that supports it, and a sentence
 whose numbers, dates or names no passage holds is removed. When no sentence is left,
-or the model could not be reached, the quoted answer stands, with a notice saying why.
+when none rests on the sentence the quoted answer is chosen from (the model answered
+from another sentence, true of something else), or the model could not be reached, the
+quoted answer stands, with a notice saying why.
 """
 
 from __future__ import annotations
