@@ -212,7 +212,6 @@ class Generator:
         self.client = client
         self.retriever = retriever
         self.settings = settings
-        self.claims = claims
         self.checker = ClaimChecker(retriever.embedder, retriever.data.glossary, claims)
 
     def stream(
@@ -237,7 +236,7 @@ class Generator:
             yield replace(quoted, notice=FALLBACK[language].format(reason=str(exc)))
             return
         hits_sent = [h for h, _ in sent]
-        answering = answering_sentences(hits, scored, hits_sent, self.claims.answering)
+        answering = answering_sentences(hits, scored, hits_sent, self.checker.settings.answering)
         yield self.checked(
             "".join(parts), hits_sent, language, quoted, query.text, query.kind, answering
         )
@@ -269,7 +268,7 @@ class Generator:
         if not result.kept or not answers_kind(result.kept, question, kind):
             logger.info("the model's answer is not shown: %s", reply)
             return replace(quoted, notice=UNCHECKED[language])
-        if answering and not rests_on(result.kept, answering, self.claims.reach):
+        if answering and not rests_on(result.kept, answering, self.checker.settings.reach):
             logger.info("the model's answer rests on other sentences: %s", reply)
             return replace(quoted, notice=ELSEWHERE[language])
         text, citations = resolve_markers(result.text, [h.passage for h in hits])

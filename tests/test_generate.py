@@ -114,7 +114,7 @@ def test_an_answer_resting_on_other_sentences_than_the_answering_ones_is_not_sho
         h.chunk.text[x:y]
         for k, h in enumerate(sent, 1)
         for i, (x, y) in enumerate(h.chunk.sentences)
-        if k != number or abs(i - best) > generator.claims.reach
+        if k != number or abs(i - best) > generator.checker.settings.reach
     ]
     other = next(t for t in far if generator.checked(t, sent, "zh-Hant", quoted).stage == "llm")
     off = generator.checked(other, sent, "zh-Hant", quoted, answering=answering)
