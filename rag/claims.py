@@ -219,6 +219,12 @@ class ClaimChecker:
         best = float(support.max()) if len(support) else 0.0
         return Claim(sentence, gap, raw, tuple(written), (), False, best, tuple(lacking))
 
+    def lost(self, original: str, translation: str) -> list[str]:
+        """The numbers, dates and Latin-script names of ``original`` that its
+        ``translation`` does not hold (its Chinese names cannot be looked up in English)."""
+        facts = replace(facts_of(original), entities=(), titles=())
+        return missing(facts, evidence_of(translation), self.glossary)
+
     def _missing(self, facts: Facts, passages: Sequence[Sequence[Evidence]]) -> list[str]:
         """The facts that no passage of ``passages`` holds within one of its windows of
         sentences (each passage's window holding the most of them): facts stated together

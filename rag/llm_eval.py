@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from rag.answer import Assistant
 from rag.claims import ClaimChecker
 from rag.evaluation import Question, has_fact
+from rag.generate import model_written
 from rag.language import is_chinese, script_of
 from rag.types import Answer, Draft
 
@@ -34,6 +35,7 @@ class Timed:
     first_token: float | None  # the model's first token after the draft (None: not asked)
     total: float
     reply: str = ""  # the model's text as it streamed, before the check
+    translation: str = ""  # its translation of the quoted answer, when it was asked for one
 
 
 @dataclass(frozen=True)
@@ -71,28 +73,31 @@ def ask_timed(assistant: Assistant, question: str, history: list[dict[str, str]]
     start = time.perf_counter()
     first_text = first_token = None
     answer = None
-    reply: list[str] = []
+    replies: list[list[str]] = []  # one per draft: the model's answer, then a translation
     for event in assistant.stream(question, history):
         now = time.perf_counter() - start
         if isinstance(event, Draft):
-            first_text = now
+            first_text = now if first_text is None else first_text
+            replies.append([])
         elif isinstance(event, Answer):
             answer = event
             first_text = now if first_text is None else first_text
-        elif first_text is not None:
-            reply.append(event)
+        elif replies:
+            replies[-1].append(event)
             if event and first_token is None:
                 first_token = now - first_text
     assert answer is not None and first_text is not None
-    return Timed(answer, first_text, first_token, time.perf_counter() - start, "".join(reply))
+    reply, translation = (["".join(r) for r in replies] + ["", ""])[:2]
+    return Timed(answer, first_text, first_token, time.perf_counter() - start, reply, translation)
 
 
 def unsupported(answer: Answer, checker: ClaimChecker) -> tuple[int, int]:
     """(sentences not supported by the passages their markers cite, sentences) of a
     model-written answer as shown; (0, 0) for a quoted or declined one."""
-    if answer.stage != "llm":
+    written = model_written(answer)
+    if not written:
         return 0, 0
-    result = checker.check(answer.text, [p.text for p in answer.citations])
+    result = checker.check(written, [p.text for p in answer.citations])
     bad = [c for c in result.claims if not c.kept or c.attributed]
     for claim in bad:
         logger.warning("unsupported sentence shown: %s (missing %s)", claim.text, claim.missing)
@@ -100,8 +105,9 @@ def unsupported(answer: Answer, checker: ClaimChecker) -> tuple[int, int]:
 
 
 def in_language(answer: Answer, language: str) -> bool:
-    """Is ``answer`` written in ``language`` (en, zh-Hant, zh-Hans)?"""
-    text = answer.text
+    """Is ``answer`` written in ``language`` (en, zh-Hant, zh-Hans)? A translation
+    is, when the model's translation is (the original quoted below it is not counted)."""
+    text = model_written(answer) if answer.stage == "translation" else answer.text
     if language == "en":
         return not is_chinese(text)
     return is_chinese(text) and script_of([text]) == language
@@ -163,7 +169,7 @@ def scores(turns: Sequence[Turn]) -> LLMScores:
     """The figures of ``turns``."""
     answerable = [t for t in turns if t.question.answerable]
     shown = [t for t in turns if not t.shown.answer.abstained]
-    model = [t for t in shown if t.shown.answer.stage == "llm"]
+    model = [t for t in shown if model_written(t.shown.answer)]
     tokens = [t.shown.first_token for t in turns if t.shown.first_token is not None]
     return LLMScores(
         questions=len(turns),

@@ -137,8 +137,13 @@ def _row(turn) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "notice": turn.shown.answer.notice,
         "quoted": turn.quoted.text,
         "reply": turn.shown.reply,
+        "translation": turn.shown.translation,
         "unsupported": turn.unsupported,
-        "timing": {k: v for k, v in asdict(turn.shown).items() if k not in ("answer", "reply")},
+        "timing": {
+            k: v
+            for k, v in asdict(turn.shown).items()
+            if k not in ("answer", "reply", "translation")
+        },
     }
 
 

@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import rag
-from rag.answer import Assistant, compose
+from rag.answer import Assistant, compose, markers_consistent
 from rag.chunking import count_tokens
 from rag.generate import (
     ELSEWHERE,
+    TRANSLATED,
+    TRANSLATING,
     UNCHECKED,
     Generator,
     answering_sentences,
     excerpt,
     in_script,
     llm_messages,
+    model_written,
     prompt_passages,
+    quotation,
+    quoted_elsewhere,
 )
 from rag.llm import ChatClient, LLMConfig
 from rag.query import analyse
 from rag.settings import DEFAULT_LLM, LLMSettings
-from rag.types import Passage
+from rag.types import Answer, Draft, Passage
 
 SOM3 = "第三次資深官員會議在哪裡舉行？"
 
@@ -119,3 +125,71 @@ def test_an_answer_resting_on_other_sentences_than_the_answering_ones_is_not_sho
     other = next(t for t in far if generator.checked(t, sent, "zh-Hant", quoted).stage == "llm")
     off = generator.checked(other, sent, "zh-Hant", quoted, answering=answering)
     assert off.text == quoted.text and off.notice == ELSEWHERE["zh-Hant"]
+
+
+class Scripted:
+    """A model client that gives each of ``replies`` in turn and keeps what it was asked."""
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.asked: list[list[dict[str, str]]] = []
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int = 0) -> Iterator[str]:
+        self.asked.append(messages)
+        yield self.replies.pop(0)
+
+
+SEATTLE_EN = (
+    "The 2023 APEC third Senior Officials' Meeting (SOM3) and related meetings were held "
+    "from July 29 to August 21 in Seattle, Washington State, USA [1]."
+)
+
+
+def _streamed(assistant: Assistant, question: str, client: Scripted) -> list:  # type: ignore[type-arg]
+    query, hits, scored = _prepared(assistant, question)
+    quoted = compose(query, hits, scored, assistant.policy, assistant.model.threshold)
+    generator = Generator(client, assistant.retriever)  # type: ignore[arg-type]
+    return [quoted, *generator.stream(query, hits, scored, [], quoted)]
+
+
+def test_a_quote_in_another_language_is_translated_checked_and_shown_above_it(assistant) -> None:
+    client = Scripted("SOM3 was held in Tokyo [1].", SEATTLE_EN)
+    quoted, *events = _streamed(assistant, "Where was SOM3 held?", client)
+    drafts = [e.answer for e in events if isinstance(e, Draft)]
+    final = events[-1]
+    assert [d.notice for d in drafts] == [TRANSLATING["en"]]  # the first reply was not shown
+    assert final.stage == "translation" and final.notice == TRANSLATED["en"]
+    assert model_written(final) == SEATTLE_EN
+    assert final.text.endswith(quotation(quoted)) and "西雅圖" in quotation(quoted)
+    assert final.citations == quoted.citations and markers_consistent(final)
+    translation_request = client.asked[1]
+    assert "into English" in translation_request[0]["content"]
+    assert "西雅圖" in translation_request[1]["content"]
+    assert "Where was SOM3" not in translation_request[1]["content"]  # the sentence alone
+
+
+def test_a_translation_that_loses_a_date_or_adds_a_fact_is_not_shown(assistant) -> None:
+    for translation in (
+        "The third Senior Officials' Meeting was held in Seattle [1].",  # dates and year lost
+        SEATTLE_EN.replace("Seattle, Washington State, USA", "Tokyo"),  # a place added
+    ):
+        client = Scripted("SOM3 was held in Tokyo [1].", translation)
+        quoted, *events = _streamed(assistant, "Where was SOM3 held?", client)
+        final = events[-1]
+        assert final.stage == "compose" and final.notice == UNCHECKED["en"]
+        assert final.text == quoted.text and len(client.asked) == 2
+
+
+def test_a_quote_in_the_askers_language_is_not_translated(assistant) -> None:
+    client = Scripted("第三次資深官員會議在東京舉行[1]。")
+    quoted, *events = _streamed(assistant, SOM3, client)
+    assert events[-1].text == quoted.text and len(client.asked) == 1
+    assert not any(isinstance(e, Draft) for e in events)
+
+
+def test_a_quote_is_elsewhere_when_its_language_is_not_the_askers() -> None:
+    chinese = Answer(text="From the documents:\n會議在西雅圖舉行。 [1]", citations=[])
+    english = Answer(text="根據文件：\nThe meeting was held in Seattle. [1]", citations=[])
+    assert quoted_elsewhere(chinese, "en") and not quoted_elsewhere(chinese, "zh-Hant")
+    assert quoted_elsewhere(english, "zh-Hans") and not quoted_elsewhere(english, "en")
+    assert quotation(chinese) == "會議在西雅圖舉行。 [1]"

@@ -19,6 +19,9 @@ QUESTIONS = [
     Question("q3", "en", "What is the capital of France?", False),
 ]
 REPLIES = {
+    # q2's quote translated: not the sentence quoted first (the forum's), so not shown
+    "<passage>": "The APEC Economic Leaders' Meeting will be held from November 15 to 17 at "
+    "the Moscone Center in San Francisco [1].",
     "第三次": "會議在西雅圖召開[1]。",  # right, cited
     "leaders": "It will be held at the Moscow Convergence Center [1].",  # wrong: not shown
     "France": "Paris [1].",  # never asked: the question is declined
@@ -26,7 +29,7 @@ REPLIES = {
 
 
 def _reply(body: dict) -> str:  # type: ignore[type-arg]
-    question = body["messages"][-1]["content"]
+    question = body["messages"][-1]["content"].rsplit("Question: ", 1)[-1]
     return next(reply for key, reply in REPLIES.items() if key in question)
 
 
@@ -37,8 +40,9 @@ def test_figures_count_what_was_shown(real_index: Path) -> None:
         with_llm = Assistant(retriever, llm=LLMConfig(base_url=server.base_url, model="m"))
         turns = run(with_llm, Assistant(retriever, llm=None), QUESTIONS, checker)
         asked = len(server.requests)
-    assert asked == 2  # the declined question never reaches the model
+    assert asked == 3  # q2 twice (its Chinese quote translated); the declined one never
     assert [t.shown.answer.stage for t in turns][:2] == ["llm", "compose"]
+    assert turns[1].shown.reply.startswith("It will") and "Moscone" in turns[1].shown.translation
     assert turns[0].shown.first_token is not None and turns[2].shown.first_token is None
     s = scores(turns)
     assert s.questions == 3 and s.answerable == 2 and s.model_answers == 1

@@ -260,6 +260,29 @@ def test_llm_turn_that_kept_the_quoted_answer_says_so() -> None:
     assert "不對的話" not in done
 
 
+def test_llm_turn_restarts_the_model_text_at_a_second_draft_and_labels_a_translation() -> None:
+    cited = [passage("西雅圖")]
+    quoted = Answer(text="From the documents:\n西雅圖 [1]", citations=cited, language="en")
+    translating = Answer(
+        text=quoted.text, citations=cited, language="en", notice="it is translating"
+    )
+    final = Answer(
+        text="Seattle [1].\n\nOriginal:\n西雅圖 [1]",
+        citations=cited,
+        language="en",
+        stage="translation",
+    )
+    deltas = [Draft(quoted), "Tokyo", Draft(translating), "Seattle", " [1]."]
+    steps = list(chat_turn(Fixed(FakeAssistant(final, deltas=deltas)), "Where?", None))  # type: ignore[arg-type]
+    bubbles = [m[-1]["content"] for _, m, _, _ in steps if m[-1]["role"] == "assistant"]
+    second = next(i for i, b in enumerate(bubbles) if "it is translating" in b)
+    assert "Tokyo" in bubbles[second - 1]
+    assert all("Tokyo" not in b for b in bubbles[second:])  # the first reply is gone
+    assert "Seattle [1]." in bubbles[-2]
+    assert bubbles[-1].startswith("<b>Language model's translation of the sentence")
+    assert "Seattle [1]." in bubbles[-1] and "西雅圖 [1]" in bubbles[-1]
+
+
 def test_declined_turn_points_to_the_related_passages_in_the_chat_only() -> None:
     related = [passage("可能有關的段落")]
     declined = Answer(

@@ -92,7 +92,8 @@ def answer_events(
             if isinstance(event, Answer):
                 yield Update("answer", event.text, event)
                 return
-            if isinstance(event, Draft):
+            if isinstance(event, Draft):  # the quoted answer; the model writes anew after it
+                parts = []
                 yield Update("draft", event.answer.text, event.answer)
                 continue
             if isinstance(event, str) and event:
@@ -147,7 +148,7 @@ def chat_turn(
             answer = update.answer
             content = answer_message(answer)
             if draft is not None:
-                which = "checked" if answer.stage == "llm" else "kept"
+                which = {"llm": "checked", "translation": "translated"}.get(answer.stage, "kept")
                 content = labelled(which, answer.language, content)
             bubble = _bubble("assistant", content)
             history = (

@@ -256,6 +256,12 @@ LABELS: dict[str, dict[str, str]] = {  # which answer a bubble shows, in LLM mod
         "zh-Hant": "語言模型的回答，每句都已與引用段落核對：",
         "zh-Hans": "语言模型的回答，每句都已与引用段落核对：",
     },
+    "translated": {
+        "en": "Language model's translation of the sentence most likely to answer, checked "
+        "against it; the original below:",
+        "zh-Hant": "語言模型對最可能回答問題之句子的翻譯，已與該句核對；原文在下：",
+        "zh-Hans": "语言模型对最可能回答问题之句子的翻译，已与该句核对；原文在下：",
+    },
     "kept": {
         "en": "Quoted from the documents:",
         "zh-Hant": "直接引用文件：",
