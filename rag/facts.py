@@ -265,7 +265,8 @@ def _date_found(date: tuple[int, int], evidence: Evidence) -> bool:
     month, day = date
     if month == 0:
         return any(d == day for _, d in evidence.dates) or float(day) in evidence.numbers
-    return date in evidence.dates or (0, day) in evidence.dates
+    # a day named without its month ("14日至16日") holds a month named beside it only
+    return date in evidence.dates or ((0, day) in evidence.dates and month in evidence.months)
 
 
 def name_found(name: str, evidence: Evidence, glossary: Glossary) -> bool:

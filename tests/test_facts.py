@@ -35,6 +35,9 @@ def test_dates_match_across_languages_and_carry_their_month() -> None:
     assert _missing("SOM3 was held in the 11th month of 2023.", SOM3) == ["11"]
     assert _missing("西雅图会议开了7天。", SOM3) == ["7"]  # 7月 is a month, no count
     assert _missing("SOM3 ended on the 21st.", SOM3) == []  # a day may be named alone
+    summit = "此外，14日至16日將舉行APEC企業領袖高峰會(APEC CEO Summit)。"  # no month named
+    assert _missing("The APEC CEO Summit runs on the 14th to the 16th.", summit) == []
+    assert _missing("The APEC CEO Summit is on December 14-16.", summit) == ["12/14", "12/16"]
 
 
 def test_numbers_are_compared_as_values() -> None:
