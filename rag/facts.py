@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rag.lexical import is_han, normalise, tag
-from rag.translation import Glossary, english_key, lemmatize
+from rag.translation import Glossary, english_key, english_names, lemmatize
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -304,12 +304,8 @@ def _keys_by_word(glossary: Glossary) -> dict[str, list[str]]:
 
 
 def _phrase_found(words: list[str], evidence: Evidence, glossary: Glossary) -> bool:
-    # a word is found at a word's start ("centre" in "centres"); a letter or two ("D.C.")
-    # only as a word of its own, not at the start of any word
-    if len(words) == 1:
-        end = r"(?![a-z0-9])" if len(words[0]) <= 2 else ""
-        if re.search(rf"(?<![a-z0-9]){re.escape(words[0])}{end}", evidence.folded):
-            return True
+    if len(words) == 1 and re.search(_word_pattern(words[0]), evidence.folded):
+        return True
     phrase = english_key(words)
     if not phrase:
         return False
@@ -326,12 +322,30 @@ def _phrase_found(words: list[str], evidence: Evidence, glossary: Glossary) -> b
     return False
 
 
+def _entity_found(entity: str, evidence: Evidence) -> bool:
+    """Is the Chinese named ``entity`` in the passage, as written or, in an English
+    passage, as every word of one of its dictionary names (伦敦: "London")?"""
+    if entity in evidence.squashed:
+        return True
+    return any(
+        all(re.search(_word_pattern(w), evidence.folded) for w in key.split())
+        for key in english_names(entity)
+    )
+
+
+def _word_pattern(word: str) -> str:
+    """``word`` at a word's start ("athen" in "athens"); a letter or two ("us") only as a
+    word of its own."""
+    end = r"(?![a-z0-9])" if len(word) <= 2 else ""
+    return rf"(?<![a-z0-9]){re.escape(word)}{end}"
+
+
 def missing(facts: Facts, evidence: Evidence, glossary: Glossary) -> list[str]:
     """The facts that ``evidence`` does not hold, each as a short readable string."""
     out = [f"{n:g}" for n in sorted(facts.numbers) if n not in evidence.numbers]
     out += [f"{m}/{d}" for m, d in sorted(facts.dates) if not _date_found((m, d), evidence)]
     out += [f"month {m}" for m in sorted(facts.months) if m not in evidence.months]
     out += [n for n in facts.names if not name_found(n, evidence, glossary)]
-    out += [e for e in facts.entities if e not in evidence.squashed]
+    out += [e for e in facts.entities if not _entity_found(e, evidence)]
     out += [f"「{t}」" for t in facts.titles if t not in evidence.squashed]
     return out

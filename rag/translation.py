@@ -121,6 +121,14 @@ def _dictionary() -> dict[str, list[str]]:
     return out
 
 
+def english_names(word: str) -> list[str]:
+    """What CC-CEDICT calls the Chinese named ``word`` (normalised), each sense up to its
+    first comma, as glossary keys: 伦敦 -> ["london"] ("London, capital of United
+    Kingdom"), 美国 -> ["united state", "usa", "us"]."""
+    firsts = (d.split(",")[0] for d in _dictionary().get(word, ()))
+    return list(dict.fromkeys(_keys(firsts)))
+
+
 def synonyms(word: str, glossary: Glossary) -> set[str]:
     """Words of Chinese documents that share an English sense, or a word of one, with
     the Chinese ``word`` (领导人 -> 领袖 through "leader", 高官 -> 官员 through "high

@@ -84,3 +84,10 @@ def test_chinese_entities_are_compared_in_one_script() -> None:
     assert _missing("會議在西雅圖召開。", SOM3) == []
     assert _missing("会议在西雅图召开。", SOM3) == []  # Simplified against Traditional
     assert _missing("會議在舊金山召開。", SOM3) == ["旧金山"]
+
+
+def test_chinese_entities_are_found_in_english_by_their_dictionary_names() -> None:
+    smog = "The 1952 London smog killed at least 4,000 people in the United States' ally."
+    assert _missing("1952年倫敦煙霧事件造成至少4000人死亡。", smog) == []
+    assert _missing("1952年巴黎煙霧事件造成至少4000人死亡。", smog) == ["巴黎"]
+    assert _missing("美國的盟友", "Its use was usual.") == ["美国"]  # "us" only as a word
