@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from rag.answer import Assistant
 from rag.claims import ClaimChecker
 from rag.evaluation import Question, has_fact
-from rag.generate import model_written
-from rag.language import is_chinese, script_of
+from rag.generate import in_script, model_written
+from rag.language import is_chinese
 from rag.types import Answer, Draft
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,8 @@ def in_language(answer: Answer, language: str) -> bool:
     text = model_written(answer) if answer.stage == "translation" else answer.text
     if language == "en":
         return not is_chinese(text)
-    return is_chinese(text) and script_of([text]) == language
+    # in the script when no character of it is the other script's ("2035年前" is in both)
+    return is_chinese(text) and in_script(text, language) == text
 
 
 def ask_both(with_llm: Assistant, quoted: Assistant, q: Question, checker: ClaimChecker) -> Turn:

@@ -66,6 +66,9 @@ def test_language_and_script_of_an_answer() -> None:
     assert in_language(Answer(text="會議在西雅圖召開。"), "zh-Hant")
     assert not in_language(Answer(text="会议在西雅图召开。"), "zh-Hant")
     assert in_language(Answer(text="It is in Seattle (西雅圖)."), "en")
+    both = Answer(text="2035年前[1]")  # no character tells the scripts apart: either
+    assert in_language(both, "zh-Hans") and in_language(both, "zh-Hant")
+    assert not in_language(Answer(text="會議在西雅图召开。"), "zh-Hant")  # mixed
 
 
 def test_questions_are_taken_in_turn_from_each_language_and_kind() -> None:
