@@ -29,6 +29,7 @@ from rag.chunking import split_sentences
 from rag.embeddings import Embedder
 from rag.facts import Evidence, Facts, evidence_of, facts_of, latin_names, missing, with_digits
 from rag.language import to_simplified_characters
+from rag.languages import NEGATION
 from rag.lexical import is_han, normalise, tag, tokenize
 from rag.settings import DEFAULT_CLAIMS, ClaimSettings
 from rag.translation import Glossary, translate
@@ -188,7 +189,7 @@ class ClaimChecker:
             replace(c, resting=tuple(int(best[i, n - 1]) for n in c.cited))
             for i, c in enumerate(claims)
         ]
-        return Checked(tuple(claims))
+        return Checked(tuple(_same_polarity(c, sources) for c in claims))
 
     def _claim(
         self,
@@ -286,6 +287,28 @@ class ClaimChecker:
             return [0.0 for _ in held]
         options = [{w, *translate(w, self.glossary)} for w in words]
         return [sum(bool(o & h) for o in options) / len(options) for h in held]
+
+
+def _same_polarity(claim: Claim, sources: Sequence[Source]) -> Claim:
+    """``claim`` cited only by the passages whose supporting sentence denies what it
+    denies: "the 70% target was agreed" is not supported by "該目標未獲所有經濟體的共識",
+    which holds its facts. Dropped when no passage is left."""
+    denies = bool(NEGATION.search(claim.text))
+    agree = [
+        (n, i)
+        for n, i in zip(claim.cited, claim.resting, strict=True)
+        if bool(NEGATION.search(_sentence(sources[n - 1], i))) == denies
+    ]
+    if len(agree) == len(claim.cited):
+        return claim
+    cited, resting = (tuple(x) for x in zip(*agree, strict=True)) if agree else ((), ())
+    missing = claim.missing if agree else ("a denial" if not denies else "an affirmation",)
+    return replace(claim, cited=cited, resting=resting, missing=missing)
+
+
+def _sentence(source: Source, i: int) -> str:
+    a, b = source.sentences[i] if 0 <= i < len(source.sentences) else (0, len(source.text))
+    return source.text[a:b]
 
 
 def beyond_question(sentence: str, question: str) -> str:

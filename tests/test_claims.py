@@ -117,6 +117,22 @@ def test_an_answer_must_hold_what_was_asked_beyond_repeating_the_question() -> N
     assert answers_kind(passed, "大家一起通過了哪份文件？", "outcome")
 
 
+def test_a_sentence_that_denies_what_its_passage_says_or_the_reverse_is_removed() -> None:
+    target = (
+        "能源部長會議探討研訂新的能源目標，如2035年前將APEC區域70%的電力由無碳及碳中和來源發電，"
+        "惜該目標未獲所有經濟體的共識。"
+    )
+    checker = ClaimChecker(glossary=GLOSSARY)
+    agreed = checker.check("70%無碳電力的目標最後大家都同意了[1]。", [target])
+    assert not agreed.kept and agreed.claims[0].missing == ("a denial",)
+    denied = checker.check("2035年70%無碳電力的目標未獲所有經濟體的共識[1]。", [target])
+    assert denied.kept
+    elsewhere = checker.check("SOM3 was not held in Seattle [1].", [SOM3])
+    assert not elsewhere.kept and elsewhere.claims[0].missing == ("an affirmation",)
+    # compounds that only hold a negating character deny nothing: 無碳, 未來
+    assert checker.check("能源工作小組未來將執行無碳轉型[1]。", ["能源工作小組未來將執行無碳轉型。"]).kept
+
+
 def test_nothing_to_cite_keeps_nothing() -> None:
     checker = ClaimChecker(glossary=GLOSSARY)
     assert checker.check("SOM3 was held in Seattle.", []).kept == []

@@ -29,6 +29,7 @@ __all__ = [
     "HAN",
     "HOLDS",
     "KINDS",
+    "NEGATION",
     "NUMBER",
     "QUESTION_WORDS",
     "STOP_WORDS",
@@ -60,6 +61,9 @@ GREETING = re.compile(rf"(?:{zh.GREETING}|{en.GREETING})[\s!！。.,，~～?？�
 
 ABOUT_THE_DOCUMENT = re.compile(f"{en.ABOUT_THE_DOCUMENT}|{zh.ABOUT_THE_DOCUMENT}", re.I)
 """A question about the document itself: who wrote it, what it is about."""
+
+NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
+"""A word that denies what its sentence says ("未獲", "not"), in either language."""
 
 CHINESE_FRAME = re.compile(zh.FRAME)
 ENGLISH_FRAME_WORDS = en.FRAME_WORDS

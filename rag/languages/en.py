@@ -120,3 +120,6 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)] + ("y" if suffix == "ied" else "")
             break
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+# a sentence that denies what it says ("the target was not agreed")
+NEGATION = r"\b(?:not|no|never|neither|nor|none|cannot|without|fail(?:s|ed)? to)\b|n't\b"
