@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rag.lexical import is_han, normalise, stop_word, tokenize
@@ -39,8 +39,8 @@ def _dictionary_file() -> Path | None:
     return path if path.exists() else None
 
 
-def _entries(wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
-    """(headword, English definitions) of the CC-CEDICT entries ``wanted``.
+def _entries() -> Iterator[tuple[str, list[str]]]:
+    """(headword, English definitions) of every CC-CEDICT entry.
 
     The headword is the traditional one normalised as the documents are (OpenCC
     ``tw2sp``, see rag.lexical.normalise): Taiwan 文件 becomes 文档 there, and must
@@ -55,8 +55,8 @@ def _entries(wanted: Callable[[str], bool]) -> Iterator[tuple[str, list[str]]]:
     rows = [row for row in rows if len(row) == 3]
     normalised = normalise("\n".join(row[0] for row in rows)).split("\n")
     for (_, simplified, rest), headword in zip(rows, normalised):
-        for word in dict.fromkeys((headword, simplified)):
-            if wanted(word) and (match := _DEFINITIONS.match(rest.strip())):
+        if match := _DEFINITIONS.match(rest.strip()):
+            for word in dict.fromkeys((headword, simplified)):
                 yield word, match.group(1).split("/")
 
 
@@ -112,11 +112,16 @@ def _keys(definitions: Iterable[str]) -> Iterator[str]:
             yield key
 
 
+def dictionary_ready() -> bool:
+    """Read CC-CEDICT now (it is read once a process, when first needed); is it there?"""
+    return bool(_dictionary())
+
+
 @functools.cache
 def _dictionary() -> dict[str, list[str]]:
     """Every CC-CEDICT headword (normalised) with its definitions; loaded once."""
     out: dict[str, list[str]] = {}
-    for headword, definitions in _entries(lambda _: True):
+    for headword, definitions in _entries():
         out.setdefault(headword, []).extend(definitions)
     return out
 
@@ -156,7 +161,10 @@ def build_glossary(
     def wanted(headword: str) -> bool:
         return (into_chinese and headword in vocab) or (into_english and is_han(headword))
 
-    for headword, definitions in _entries(wanted):
+    # the whole dictionary is read once a process (answering looks words up in it too)
+    for headword, definitions in _dictionary().items():
+        if not wanted(headword):
+            continue
         for key in _keys(definitions):
             if into_chinese and headword in vocab:
                 glossary.setdefault(key, set()).add(headword)
