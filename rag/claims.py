@@ -222,7 +222,8 @@ class ClaimChecker:
 
     def lost(self, original: str, translation: str) -> list[str]:
         """The numbers, dates and Latin-script names of ``original`` that its
-        ``translation`` does not hold (its Chinese names cannot be looked up in English)."""
+        ``translation`` does not hold (Chinese names and titles are left out: a
+        translation renders them in its own words)."""
         facts = replace(facts_of(original), entities=(), titles=())
         return missing(facts, evidence_of(translation), self.glossary)
 

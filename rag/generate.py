@@ -9,9 +9,9 @@ whose numbers, dates or names no passage holds is removed. When no sentence is l
 when none rests on the sentence the quoted answer is chosen from (the model answered
 from another sentence, true of something else), or the model could not be reached, the
 quoted answer stands, with a notice saying why. When that quote is in another language
-than the question, the model is asked once more, to translate the quoted sentences
-into the asker's language; the translation must keep the quote's numbers, dates and
-names and pass the same check.
+than the question, the model is asked once more, to translate the quoted sentence most
+likely to answer into the asker's language; the translation must keep that sentence's
+numbers, dates and names and pass the same check to be shown above the quote.
 """
 
 from __future__ import annotations
@@ -323,7 +323,10 @@ class Generator:
         return it checked, above the quoted answer, or None when it could not be written,
         lost a number, date or name of the sentence, or any of it fails the check."""
         language, cited = query.language, {c.id for c in quoted.citations}
-        best = next(s.candidate for s in scored if hits[s.candidate.hit].passage.id in cited)
+        quotable = (s.candidate for s in scored if hits[s.candidate.hit].passage.id in cited)
+        best = next(quotable, None)
+        if best is None:
+            return None
         hit = hits[best.hit]
         end = best.items[-1][1] if best.items else best.span[1]
         sentence = hit.chunk.text[best.span[0] : end].strip()
@@ -337,10 +340,10 @@ class Generator:
         reply = in_script("".join(parts), language)
         lost = self.checker.lost(sentence, MARKER.sub("", reply))
         result = self.checker.check(reply, [self._source(hit)])
-        answering = answering_sentences(hits, scored, [hit], self.checker.settings.answering)
         if lost or result.dropped or not result.kept:
             logger.info("translation not shown (lost %s): %s", ", ".join(lost), reply)
             return None
+        answering = answering_sentences(hits, scored, [hit], self.checker.settings.answering)
         if not rests_on(result.kept, answering, self.checker.settings.reach):
             logger.info("translation rests on other sentences: %s", reply)
             return None
