@@ -348,7 +348,8 @@ class Retriever:
         # Cosines run lower across languages: unless the best match in the other language
         # comes within the offset, a question over both is about its own side.
         mixed = here.any() and not here.all()
-        if mixed and best[here].max() - best[~here].max() >= f.cross_lingual_offset:
+        own_side = mixed and best[here].max() - best[~here].max() >= f.cross_lingual_offset
+        if own_side:
             translated_weight = f.mixed_translated_weight
         votes = ((pool.own_words, f.lexical_weight), (pool.other_words, translated_weight))
         for ranking, weight in votes:
@@ -357,7 +358,9 @@ class Retriever:
             if lexical.max() > 0:
                 pool.fused += (1 - f.dense_share) * weight * lexical / lexical.max()
         if pool.multilingual is not None:
-            pool.fused += f.multilingual_weight * _unit(pool.multilingual)
+            across = mixed and not own_side  # the question may be about the other side
+            weight = f.mixed_multilingual_weight if across else f.multilingual_weight
+            pool.fused += weight * _unit(pool.multilingual)
 
     def _hits(self, pool: _Pool, k: int) -> list[Hit]:
         lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage

@@ -48,6 +48,13 @@ class FusionParams:
     # higher there but lost an English held-out question; within one language e5 alone
     # ranked better (SQuAD Hit@1 0.84 -> 0.82 with the vote at 0.3)
     multilingual_weight: float = 0.15
+    # the same when the candidates hold passages of both languages and the other side's
+    # best sentence comes within cross_lingual_offset of the own side's (as for the
+    # translated vote above): e5's higher cosines within a language would pull the
+    # question to its own side. 0.65 on the odd half of tests/data/public/crosslingual.jsonl
+    # (0.15-1.5 tried; 0.5-1.0 within a question of it); over a collection of the other
+    # language alone (the bundled files' English questions) 0.15 above still holds
+    mixed_multilingual_weight: float = 0.65
     candidates: int = 50  # passages taken from each ranking before fusion
     sentence_depth: int = 3  # sentence vectors searched per candidate passage
     caption_weight: float = 0.5  # an image caption ranks below text that scores the same

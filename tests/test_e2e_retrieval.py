@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import rag
+from rag.settings import FusionParams
 from tests.conftest import REAL_SEEDS, SEED_NAME
 
 DATA = Path(__file__).parent / "data"
@@ -88,6 +90,24 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> rag.Assistant:
     (seeds / "tea_report.md").write_bytes((DATA / "tea_report.md").read_bytes())
     rag.build_index(seeds, root / "index")
     return rag.Assistant(rag.Retriever.load(root / "index"), llm=None)
+
+
+def test_across_a_mixed_collection_the_multilingual_vote_weighs_more(
+    mixed: rag.Assistant, real_index: Path
+) -> None:
+    question = "Which city hosted the third Senior Officials' Meeting?"
+    heavy = replace(mixed.retriever.fusion, mixed_multilingual_weight=10.0)
+
+    def scores(retriever: rag.Retriever, fusion: FusionParams) -> list[float]:
+        retriever.fusion, before = fusion, retriever.fusion
+        try:
+            return [p.score for p in retriever.search(question, k=5)]
+        finally:
+            retriever.fusion = before
+
+    assert scores(mixed.retriever, heavy) != scores(mixed.retriever, mixed.retriever.fusion)
+    chinese_only = rag.Retriever.load(real_index)  # the same question, no English passages
+    assert scores(chinese_only, heavy) == scores(chinese_only, chinese_only.fusion)
 
 
 def test_a_mixed_collection_answers_each_language_from_its_own_side(mixed: rag.Assistant) -> None:
