@@ -141,7 +141,7 @@ class LLMSettings:
     prompt_tokens: int = 700  # passages in the prompt, in all
     max_tokens: int = 200  # tokens the model may write
     # tokens its translation of the quoted sentence most likely to answer may take: the
-    # 113 translations make llm-check recorded came to at most 133 (tiktoken); a quoted
+    # 73 translations make llm-check recorded came to at most 133 (tiktoken); a quoted
     # list may run to AnswerPolicy.max_chars (320) characters
     translation_tokens: int = 400
     history_turns: int = 2  # turns of the conversation it sees
