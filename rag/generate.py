@@ -236,7 +236,9 @@ def model_written(answer: Answer) -> str:
 
 
 def quoted_elsewhere(quoted: Answer, language: Language) -> bool:
-    """Is the quoted answer in another language than ``language``?"""
+    """Is the quoted answer a quote, in another language than ``language``?"""
+    if quoted.abstained or not quoted.citations:
+        return False
     text = MARKER.sub("", quotation(quoted))
     return bool(text.strip()) and is_chinese(text) != (language != "en")
 

@@ -188,8 +188,11 @@ def test_a_quote_in_the_askers_language_is_not_translated(assistant) -> None:
 
 
 def test_a_quote_is_elsewhere_when_its_language_is_not_the_askers() -> None:
-    chinese = Answer(text="From the documents:\n會議在西雅圖舉行。 [1]", citations=[])
-    english = Answer(text="根據文件：\nThe meeting was held in Seattle. [1]", citations=[])
+    cited = [Passage(id="p", text="會議在西雅圖舉行。", score=1.0, source="a", start=0, end=9)]
+    chinese = Answer(text="From the documents:\n會議在西雅圖舉行。 [1]", citations=cited)
+    english = Answer(text="根據文件：\nThe meeting was held in Seattle. [1]", citations=cited)
     assert quoted_elsewhere(chinese, "en") and not quoted_elsewhere(chinese, "zh-Hant")
     assert quoted_elsewhere(english, "zh-Hans") and not quoted_elsewhere(english, "en")
     assert quotation(chinese) == "會議在西雅圖舉行。 [1]"
+    declined = Answer(text="文件中沒有答案。\n可能有關：…", citations=cited, abstained=True)
+    assert not quoted_elsewhere(declined, "en")
