@@ -21,6 +21,7 @@ from dataclasses import replace
 import numpy as np
 
 from rag import grounding, multilingual
+from rag.answer_types import ONE_VALUE
 from rag.decide import STAGES, Context, Decline, Scored, Stage, decide
 from rag.decision import DEFAULT_MODEL, DecisionModel
 from rag.features import candidates
@@ -72,6 +73,11 @@ CUT: dict[str, str] = {
     "en": "The question was long: only its first {n} characters were used.",
     "zh-Hant": "問題太長，只使用了前 {n} 個字元。",
     "zh-Hans": "问题太长，只使用了前 {n} 个字符。",
+}
+ALSO: dict[str, str] = {  # before sentences quoted besides the answer (rag.answer.compose)
+    "en": "Also mentioned:",
+    "zh-Hant": "文件中另有提及：",
+    "zh-Hans": "文件中另有提及：",
 }
 RELATED: dict[str, str] = {
     "en": "Some passages may be related.",
@@ -262,6 +268,17 @@ def select(
     return sorted(picked, key=lambda s: not s.candidate.feature("kind_held"))
 
 
+def rivals(query: Query, picked: Sequence[Scored]) -> tuple[list[Scored], list[Scored]]:
+    """``picked`` split into the answer and the sentences that hold another value of the
+    one thing asked: for "那什麼時候？" after a question on the leaders' meeting, the CEO
+    Summit's 14日至16日 besides the meeting's 11月15日至17日. The latter are quoted
+    after the answer, as also mentioned: they may hold it when the first does not."""
+    if query.kind not in ONE_VALUE or not picked[0].candidate.feature("kind_held"):
+        return list(picked), []
+    also = [s for s in picked[1:] if s.candidate.feature("kind_held")]
+    return [s for s in picked if s not in also], also
+
+
 def compose(
     query: Query,
     hits: Sequence[Hit],
@@ -269,22 +286,30 @@ def compose(
     policy: AnswerPolicy,
     threshold: float,
 ) -> Answer:
-    """The default answer: the most likely sentences, quoted, each with its marker."""
+    """The default answer: the most likely sentences, quoted, each with its marker; those
+    that only mention another value of what was asked (:func:`rivals`) after the answer,
+    under a line saying so."""
     language: Language = query.language
     picked = select(query, scored, policy, threshold)
     confidence = scored[0].probability if scored else 0.0
     if not picked:
         return declined(language, [], confidence=confidence, stage="compose")
+    answer, also = rivals(query, picked)
     numbers: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
+    also_spans: dict[str, list[tuple[int, int]]] = {}
     origins: dict[str, list[tuple[int, int]]] = {}
     lines = [LEAD_IN[language]]
-    for s in picked:
+    for s in answer + also:
         c = s.candidate
         hit = hits[c.hit]
         pid = hit.passage.id
         n = numbers.setdefault(pid, len(numbers) + 1)
         spans.setdefault(pid, []).extend([c.span, *c.items])
+        if also and s is also[0]:
+            lines.append(ALSO[language])
+        if s in also:
+            also_spans.setdefault(pid, []).extend([c.span, *c.items])
         if hit.chunk.origins:  # an index built before sentences kept them has none
             sentences = range(c.sentence, c.sentence + 1 + len(c.items))
             origins.setdefault(pid, []).extend(hit.chunk.origins[i] for i in sentences)
@@ -300,6 +325,7 @@ def compose(
             by_id[pid],
             highlights=tuple(sorted(spans[pid])),
             quoted=tuple(sorted(origins.get(pid, []))),
+            also=tuple(sorted(also_spans.get(pid, []))),
         )
         for pid in sorted(numbers, key=numbers.__getitem__)
     ]

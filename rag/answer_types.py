@@ -39,6 +39,13 @@ def _enumerated(text: str) -> int:
     return max(lines, quoted, listed, commas)
 
 
+# kinds a question asks one of: a second sentence holding another date for "when" gives
+# another event's date, not more of the answer (a list or an outcome may take several)
+ONE_VALUE: frozenset[AnswerKind] = frozenset(
+    ("money", "people", "year", "date", "share", "count", "place", "chair")
+)
+
+
 def asked_kind(question: str) -> AnswerKind | None:
     """The kind of answer ``question`` asks for: a sum of money, a number of people, a
     year, a date or duration, another count, or a place; None for any other question."""

@@ -29,6 +29,9 @@ class Passage:
     highlights: tuple[tuple[int, int], ...] = ()
     quoted: tuple[tuple[int, int], ...] = ()
     page: int | None = None  # the page of a PDF source the passage starts on, from 1
+    # those of ``highlights`` the answer quotes as also mentioned, not as its answer: for
+    # a question asking one date or place, a further sentence that holds another one
+    also: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)

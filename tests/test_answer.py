@@ -9,6 +9,7 @@ import pytest
 
 import rag
 from rag.answer import (
+    ALSO,
     ASK_WHOLE,
     LEAD_IN,
     NOT_COVERED,
@@ -175,6 +176,29 @@ def test_follow_ups_use_the_conversation(assistant) -> None:
     history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": first.text}]
     when = assistant.ask("那什麼時候？", history=history)
     assert "11月15日" in when.text
+
+
+def test_another_events_date_is_quoted_apart_from_the_answer(assistant, real_original) -> None:
+    # the CEO Summit's 14日至16日 sits beside the leaders' meeting's date: it may be
+    # quoted, but after the answer, under a line saying it is also mentioned
+    history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": "…"}]
+    when = assistant.ask("那什麼時候？", history=history)
+    lines = when.text.splitlines()
+    assert "11月15日至17日" in lines[1]
+    assert "14日至16日" not in lines[1]
+    if "14日至16日" in when.text:
+        assert ALSO["zh-Hant"] in lines
+        assert lines.index(ALSO["zh-Hant"]) < next(
+            i for i, line in enumerate(lines) if "14日至16日" in line
+        )
+        (cited,) = [p for p in when.citations if "14日至16日" in p.text]
+        assert [cited.text[a:b] for a, b in cited.also] == [
+            cited.text[a:b] for a, b in cited.highlights if "14日至16日" in cited.text[a:b]
+        ]
+    _check_grounded(when, real_original)
+    # a question that asks for a list is not split so
+    items = assistant.ask("「灣區議程」著重於哪六大領域？", history=[])
+    assert ALSO["zh-Hant"] not in items.text.splitlines()
 
 
 def test_a_fragment_with_no_conversation_asks_for_the_whole_question(assistant) -> None:

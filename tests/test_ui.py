@@ -95,6 +95,12 @@ def test_highlight_marks_exactly_the_quoted_span() -> None:
     assert html.endswith("此外還有高峰會。")  # the rest is not marked
 
 
+def test_highlight_marks_what_is_only_also_mentioned_apart() -> None:
+    text = "答案在此。另一日期。"
+    html = render.highlight(text, [(0, 5), (5, 10)], also=[(5, 10)])
+    assert html == '<mark>答案在此。</mark><mark class="rag-also">另一日期。</mark>'
+
+
 def test_highlight_merges_overlaps_clamps_and_ignores_empty_spans() -> None:
     text = "0123456789"
     assert render.highlight(text, [(6, 8), (2, 4), (3, 5), (9, 99), (-5, 1), (7, 7)]) == (

@@ -77,6 +77,9 @@ SOURCES_CSS = """
 .rag-sources mark {
   background: #fde68a; color: #1f2937; border-radius: 3px; padding: 0 1px;
 }
+.rag-sources mark.rag-also {  /* quoted as also mentioned, not as the answer */
+  background: transparent; color: inherit; border-bottom: 2px dotted #d97706;
+}
 """
 STATUS_CSS = """
 .rag-status {
@@ -116,13 +119,22 @@ def merge_spans(spans: Iterable[tuple[int, int]], length: int) -> list[tuple[int
     return merged
 
 
-def highlight(text: str, spans: Iterable[tuple[int, int]]) -> str:
-    """``text`` escaped, with each span of ``spans`` wrapped in ``<mark>``."""
+def highlight(
+    text: str, spans: Iterable[tuple[int, int]], also: Iterable[tuple[int, int]] = ()
+) -> str:
+    """``text`` escaped, with each span of ``spans`` wrapped in ``<mark>``; those of
+    ``also`` (quoted as also mentioned, not as the answer) in ``<mark class="rag-also">``."""
+    also = set(also)
+    marks = [(a, b, "") for a, b in merge_spans(set(spans) - also, len(text))]
+    marks += [(a, b, ' class="rag-also"') for a, b in merge_spans(also, len(text))]
     out: list[str] = []
     position = 0
-    for start, end in merge_spans(spans, len(text)):
+    for start, end, css in sorted(marks):
+        start = max(start, position)
+        if end <= start:
+            continue
         out.append(escape(text[position:start]))
-        out.append(f"<mark>{escape(text[start:end])}</mark>")
+        out.append(f"<mark{css}>{escape(text[start:end])}</mark>")
         position = end
     out.append(escape(text[position:]))
     return "".join(out)
@@ -167,7 +179,9 @@ def passage_card(
             f'<div class="rag-section" title="{escape(passage.section)}">'
             f"{escape(passage.section)}</div>"
         )
-    body = highlight(passage.text, passage.highlights if marks else ())
+    body = escape(passage.text)
+    if marks:
+        body = highlight(passage.text, passage.highlights, passage.also)
     anchor = f' id="rag-source-{number}"' if number is not None else ""
     return (
         f'<article class="rag-card"{anchor}>'
