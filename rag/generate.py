@@ -239,7 +239,9 @@ def quoted_elsewhere(quoted: Answer, language: Language) -> bool:
     """Is the quoted answer a quote, in another language than ``language``?"""
     if quoted.abstained or not quoted.citations:
         return False
-    text = MARKER.sub("", quotation(quoted))
+    # the quoted lines (each ends in its marker), not a line such as "Also mentioned:"
+    quotes = [line for line in quotation(quoted).splitlines() if MARKER.search(line)]
+    text = MARKER.sub("", "\n".join(quotes))
     return bool(text.strip()) and is_chinese(text) != (language != "en")
 
 

@@ -194,5 +194,8 @@ def test_a_quote_is_elsewhere_when_its_language_is_not_the_askers() -> None:
     assert quoted_elsewhere(chinese, "en") and not quoted_elsewhere(chinese, "zh-Hant")
     assert quoted_elsewhere(english, "zh-Hans") and not quoted_elsewhere(english, "en")
     assert quotation(chinese) == "會議在西雅圖舉行。 [1]"
+    # a label line of the quoted answer is no quote: a short English one stays English
+    also = Answer(text="根據文件：\nIn 1206. [1]\n文件中另有提及：\nIn 1207. [1]", citations=cited)
+    assert quoted_elsewhere(also, "zh-Hant")
     declined = Answer(text="文件中沒有答案。\n可能有關：…", citations=cited, abstained=True)
     assert not quoted_elsewhere(declined, "en")
