@@ -38,7 +38,7 @@ from rag.store import (
     Manifest,
     SourceInfo,
 )
-from rag.translation import build_glossary
+from rag.translation import GLOSSARY_RULES, build_glossary
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,7 @@ def build_index(
             planned.nothing_changed
             and previous is not None
             and previous.multilingual is not None  # an index from before gets them now
+            and previous.manifest.glossary == GLOSSARY_RULES  # … and a glossary of today's
         ):
             version = previous.version
         else:
@@ -230,6 +231,7 @@ def save(
         sources=planned.sources,
         passages=len(chunks),
         script=script_of([c.text for c in chunks]),
+        glossary=GLOSSARY_RULES,
     )
     vocabulary = {t for row in planned.terms for t in row}
     chinese = [is_chinese(c.text) for c in chunks]

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from rag.languages import LIGHT_VERBS
 from rag.lexical import is_han, normalise, stop_word, tokenize
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ _DEFINITIONS = re.compile(r"^\[[^\]]*\] /(.*)/$")  # after "traditional simplifi
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvariant of\b.*", re.I)
 MAX_PHRASE = 3  # words in an English phrase
+# the rules a glossary is built by, recorded with it: a build rewrites an older one (reusing
+# every vector). 2: the noun of a light verb's sense ("have priority" is "priority" too)
+GLOSSARY_RULES = 2
 
 
 def _dictionary_file() -> Path | None:
@@ -112,6 +116,16 @@ def _keys(definitions: Iterable[str]) -> Iterator[str]:
             yield key
 
 
+def _glossary_keys(definitions: Iterable[str]) -> Iterator[str]:
+    """The keys of :func:`_keys`, and the noun of a light verb's sense: "have priority"
+    is "priority" as well (优先: "to have priority")."""
+    for key in _keys(definitions):
+        yield key
+        words = key.split()
+        if len(words) == 2 and words[0] in LIGHT_VERBS:
+            yield words[1]
+
+
 def dictionary_ready() -> bool:
     """Read CC-CEDICT now (it is read once a process, when first needed); is it there?"""
     return bool(_dictionary())
@@ -165,7 +179,7 @@ def build_glossary(
     for headword, definitions in _dictionary().items():
         if not wanted(headword):
             continue
-        for key in _keys(definitions):
+        for key in _glossary_keys(definitions):
             if into_chinese and headword in vocab:
                 glossary.setdefault(key, set()).add(headword)
             if into_english:

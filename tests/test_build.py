@@ -14,6 +14,7 @@ from rag.chunking import Chunk, chunk_document
 from rag.documents import DocumentError, load_documents
 from rag.settings import DEFAULT_CHUNKING
 from rag.store import load_index, load_manifest, save_index
+from rag.translation import GLOSSARY_RULES
 from tests.conftest import FakeEmbedder, write_old_format, write_seeds
 
 ALL = ["notes/meeting.md", "tea.txt", "trade.md"]
@@ -322,6 +323,21 @@ def test_multilingual_vectors_are_made_once_and_kept(
     calls.clear()
     rag.build_index(seeds_dir, index, embedder=fake)
     assert 0 < sum(calls) < made  # the changed file's texts alone
+
+
+def test_an_index_with_an_older_glossary_gets_todays_without_embedding(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    first = rag.build_index(seeds_dir, index, embedder=fake)
+    data = load_index(index)
+    assert data.manifest.glossary == GLOSSARY_RULES
+    save_index(index, replace(data, manifest=replace(data.manifest, glossary=1), glossary={}))
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.embedded == 0 and fake.passages_embedded == 0  # every vector reused
+    assert report.version != first.version
+    again = load_index(index)
+    assert again.manifest.glossary == GLOSSARY_RULES and again.glossary == data.glossary
 
 
 def test_an_index_built_before_the_multilingual_vectors_gets_them(

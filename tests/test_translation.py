@@ -59,3 +59,11 @@ def test_a_mixed_collection_gets_both_directions_in_one_glossary() -> None:
     glossary = build_glossary(vocabulary, into_chinese=True, into_english=True)
     assert "领袖" in translate("Where is the leaders' meeting?", glossary)
     assert "leaders" in translate("領袖在哪裡開會？", glossary)
+
+
+def test_a_light_verbs_sense_is_found_by_its_noun() -> None:
+    # 優先 is "to have priority" in CC-CEDICT: "the three priorities" finds it
+    glossary = build_glossary(tokenize("對應三大優先領域"), into_chinese=True, into_english=False)
+    assert "优先" in glossary["priority"]
+    assert "优先" in translate("What are the three priorities?", glossary)
+    assert "优先" in glossary["have priority"]  # the whole sense stays a key

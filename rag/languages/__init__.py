@@ -29,6 +29,7 @@ __all__ = [
     "HAN",
     "HOLDS",
     "KINDS",
+    "LIGHT_VERBS",
     "NEGATION",
     "NUMBER",
     "QUESTION_WORDS",
@@ -67,6 +68,7 @@ NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
 
 CHINESE_FRAME = re.compile(zh.FRAME)
 ENGLISH_FRAME_WORDS = en.FRAME_WORDS
+LIGHT_VERBS = en.LIGHT_VERBS
 
 # a full stop that ends no sentence: after an initial or a known abbreviation ("S.",
 # "Dr."), or before a word in lower case ("e.g. the")
