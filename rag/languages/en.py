@@ -17,7 +17,7 @@ STOP_WORDS = frozenset(
 
 # verbs that carry little of a dictionary sense of their own: "to have priority" (优先)
 # is as much "priority", "to take precedence" as much "precedence"
-LIGHT_VERBS = frozenset("have take make give be get hold".split())
+LIGHT_VERBS = frozenset("have take make give be".split())
 
 # what is left of a question such as "How many?" once stop words are out: words that ask
 QUESTION_WORDS = frozenset("many much long often date time day".split())
