@@ -196,7 +196,9 @@ def lemmatize(words: list[str], glossary: Glossary) -> list[str]:
 
 
 def translate(question: str, glossary: Glossary) -> list[str]:
-    """Document words for the question's words (longest phrases first, each word once)."""
+    """Document words for the question's words (longest phrases first, each word once);
+    a light verb before a word the glossary has ("give a speech", "take place") is left to
+    that word."""
     if not glossary:
         return []
     # Chinese words into English ones, English words and phrases into Chinese ones: a
@@ -211,7 +213,8 @@ def translate(question: str, glossary: Glossary) -> list[str]:
             if any(used[i : i + n]):
                 continue
             found = glossary.get(" ".join(words[i : i + n]))
-            if found:
+            light = n == 1 and words[i] in LIGHT_VERBS and i + 1 < len(words)
+            if found and not (light and words[i + 1] in glossary):  # "give a speech"
                 out.extend(w for w in found if not _single_character(w))
                 used[i : i + n] = [True] * n
     return out

@@ -67,3 +67,12 @@ def test_a_light_verbs_sense_is_found_by_its_noun() -> None:
     assert "优先" in glossary["priority"]
     assert "优先" in translate("What are the three priorities?", glossary)
     assert "优先" in glossary["have priority"]  # the whole sense stays a key
+
+
+def test_a_light_verb_before_a_noun_is_not_translated_alone() -> None:
+    # "give a speech": the speech is what is asked about; 交给 ("to give") is noise
+    glossary = build_glossary(tokenize("交给 演说"), into_chinese=True, into_english=False)
+    assert "交给" in glossary["give"]
+    words = translate("Who will give a speech?", glossary)
+    assert "演说" in words and "交给" not in words
+    assert "交给" in translate("What did they give?", glossary)  # no noun after it
