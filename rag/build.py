@@ -162,6 +162,8 @@ def plan(
     nothing) for each source unchanged since ``live`` (the report's reference). An index of
     an older format reuses a source's vectors only when it chunks as it did then."""
     upgrade = previous is not None and previous.manifest.format_version != FORMAT_VERSION
+    # BM25 terms made by older word rules are made again (the glossary too, in save)
+    old_words = previous is not None and previous.manifest.glossary != GLOSSARY_RULES
     added, changed, unchanged, removed = _compare(docs, live)
     old = _positions_by_source(previous)
     chunks: list[Chunk] = []
@@ -180,15 +182,16 @@ def plan(
             again = chunk_document(doc, **chunk_args) if upgrade else None
             for n, i in enumerate(kept):
                 reused[len(chunks)] = i
-                chunks.append(again[n] if again is not None else previous.chunks[i])
-                terms.append(previous.terms[i])
+                chunk = again[n] if again is not None else previous.chunks[i]
+                chunks.append(chunk)
+                terms.append(tokenize(_lexical_text(chunk)) if old_words else previous.terms[i])
         else:
             if doc.source in unchanged:
                 reembedded.append(doc.source)
             for chunk in chunk_document(doc, **chunk_args):
                 to_embed.append(len(chunks))
                 chunks.append(chunk)
-                terms.append(tokenize(chunk.section + "\n" + chunk.text))
+                terms.append(tokenize(_lexical_text(chunk)))
         sources[doc.source] = _source_info(doc, len(chunks) - first, live)
     return BuildPlan(
         chunks=chunks,
@@ -206,6 +209,11 @@ def plan(
             not upgrade and previous is not None and not (added or changed or removed)
         ),
     )
+
+
+def _lexical_text(chunk: Chunk) -> str:
+    """What BM25 reads of a passage: its section title and text."""
+    return chunk.section + "\n" + chunk.text
 
 
 def save(

@@ -23,7 +23,7 @@ from typing import overload
 import numpy as np
 
 from rag.language import to_simplified
-from rag.languages import HAN, STOP_WORDS
+from rag.languages import HAN, STOP_WORDS, without_possessive
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,8 @@ def tokenize(text: str) -> list[str]:
                 if len(word) > 2:
                     bigrams = (word[i : i + 2] for i in range(len(word) - 1))
                     terms.extend(b for b in bigrams if b not in STOP_WORDS)
-        elif piece not in STOP_WORDS:
-            terms.append(piece)
+        elif (word := without_possessive(piece)) not in STOP_WORDS:
+            terms.append(word)
     return terms
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rag.languages import LIGHT_VERBS
+from rag.languages import LIGHT_VERBS, without_possessive
 from rag.lexical import is_han, normalise, stop_word, tokenize
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,10 @@ _DEFINITIONS = re.compile(r"^\[[^\]]*\] /(.*)/$")  # after "traditional simplifi
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvariant of\b.*", re.I)
 MAX_PHRASE = 3  # words in an English phrase
-# the rules a glossary is built by, recorded with it: a build rewrites an older one (reusing
-# every vector). 2: the noun of a light verb's sense ("have priority" is "priority" too)
-GLOSSARY_RULES = 2
+# the rules an index's words are made by, its BM25 terms (rag.lexical) and their glossary,
+# recorded with it: a build remakes older ones (reusing every vector). 2: the noun of a
+# light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's")
+GLOSSARY_RULES = 3
 
 
 def _dictionary_file() -> Path | None:
@@ -66,7 +67,8 @@ def _entries() -> Iterator[tuple[str, list[str]]]:
 
 def english_key(words: Iterable[str]) -> str:
     """English words as a glossary key: lower case, plural -s dropped, stop words out."""
-    return " ".join(_singular(w) for w in words if not stop_word(w))
+    bare = (without_possessive(w) for w in words)
+    return " ".join(_singular(w) for w in bare if not stop_word(w))
 
 
 def _singular(word: str) -> str:
@@ -117,13 +119,16 @@ def _keys(definitions: Iterable[str]) -> Iterator[str]:
 
 
 def _glossary_keys(definitions: Iterable[str]) -> Iterator[str]:
-    """The keys of :func:`_keys`, and the noun of a light verb's sense: "have priority"
-    is "priority" as well (优先: "to have priority")."""
+    """The keys of :func:`_keys`; the noun of a light verb's sense: "have priority" is
+    "priority" as well (优先: "to have priority"); and a name without what CC-CEDICT says
+    of it after the first comma: 芝加哥 is "chicago" ("Chicago, USA")."""
+    definitions = list(definitions)
     for key in _keys(definitions):
         yield key
         words = key.split()
         if len(words) == 2 and words[0] in LIGHT_VERBS:
             yield words[1]
+    yield from _keys(d.split(",")[0] for d in definitions if d[:1].isupper())
 
 
 def dictionary_ready() -> bool:
@@ -167,9 +172,11 @@ def build_glossary(
     The keys of the two never meet (Latin against Han), so one glossary holds both.
     """
     vocab = set(vocabulary)
-    english = {  # the documents' English words by base form: "leader" -> "leaders"
-        base: w for w in vocab if not is_han(w) for base in (_singular(w), *_lemma_candidates(w))
-    }
+    english: dict[str, set[str]] = {}  # the documents' English words by base form
+    for w in vocab:  # "leader" -> {"leader", "leaders"}
+        if not is_han(w):
+            for base in (_singular(w), *_lemma_candidates(w)):
+                english.setdefault(base, set()).add(w)
     glossary: dict[str, set[str]] = {}
 
     def wanted(headword: str) -> bool:
@@ -183,7 +190,7 @@ def build_glossary(
             if into_chinese and headword in vocab:
                 glossary.setdefault(key, set()).add(headword)
             if into_english:
-                found = {english[w] for w in key.split() if w in english}
+                found = {form for w in key.split() for form in english.get(w, ())}
                 if found:
                     glossary.setdefault(headword, set()).update(found)
     return {k: sorted(v) for k, v in sorted(glossary.items())}

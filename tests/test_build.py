@@ -340,6 +340,20 @@ def test_an_index_with_an_older_glossary_gets_todays_without_embedding(
     assert again.manifest.glossary == GLOSSARY_RULES and again.glossary == data.glossary
 
 
+def test_an_index_with_older_word_rules_gets_its_bm25_terms_made_again(
+    seeds_dir: Path, index: Path, fake: FakeEmbedder
+) -> None:
+    rag.build_index(seeds_dir, index, embedder=fake)
+    data = load_index(index)
+    stale = [[*terms, "antigone's"] for terms in data.terms]  # as the older rules made them
+    older = replace(data.manifest, glossary=GLOSSARY_RULES - 1)
+    save_index(index, replace(data, manifest=older, terms=stale))
+    fake.reset()
+    report = rag.build_index(seeds_dir, index, embedder=fake)
+    assert report.embedded == 0 and fake.passages_embedded == 0
+    assert [sorted(t) for t in load_index(index).terms] == [sorted(t) for t in data.terms]
+
+
 def test_an_index_built_before_the_multilingual_vectors_gets_them(
     seeds_dir: Path, index: Path, fake: FakeEmbedder
 ) -> None:

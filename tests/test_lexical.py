@@ -39,6 +39,12 @@ def test_english_words_are_lowercased_and_stopwords_dropped() -> None:
     assert tokenize("Where is the Supply CHAIN Resilience?") == ["supply", "chain", "resilience"]
 
 
+def test_a_possessive_is_the_word_itself() -> None:
+    assert tokenize("Who is Antigone's father?") == ["antigone", "father"]
+    assert tokenize("Antigone defied Creon") == ["antigone", "defied", "creon"]
+    assert tokenize("It's the leaders' meeting") == ["leaders", "meeting"]
+
+
 def test_chinese_stopwords_dropped() -> None:
     terms = tokenize("會議的地點是在哪裡")
     assert "的" not in terms and "是" not in terms and "在" not in terms

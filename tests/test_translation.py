@@ -9,9 +9,10 @@ CHINESE_DOCS = "領袖會議將在舊金山舉行。各經濟體討論供應鏈�
 ENGLISH_DOCS = "The leaders will meet in San Francisco to discuss supply chains."
 
 
-def test_english_key_drops_stop_words_and_plurals() -> None:
+def test_english_key_drops_stop_words_plurals_and_possessives() -> None:
     assert english_key(["the", "leaders", "meetings"]) == "leader meeting"
     assert english_key(["supplies"]) == "supply"
+    assert english_key(["china's", "it's"]) == "china"
 
 
 def test_english_questions_translate_into_the_documents_chinese_words() -> None:
@@ -76,3 +77,21 @@ def test_a_light_verb_before_a_noun_is_not_translated_alone() -> None:
     words = translate("Who will give a speech?", glossary)
     assert "演说" in words and "交给" not in words
     assert "交给" in translate("What did they give?", glossary)  # no noun after it
+
+
+def test_a_chinese_word_translates_into_every_form_the_documents_use() -> None:
+    # every form, not one picked by set order: two builds of the same documents agree
+    glossary = build_glossary(
+        tokenize("Flowering plants: a plant's seeds"), into_chinese=False, into_english=True
+    )
+    assert {"plant", "plants"} <= set(glossary["植物"])
+    assert {"plant", "plants"} <= set(translate("被子植物有多少物種？", glossary))
+
+
+def test_a_name_is_found_without_what_the_dictionary_says_of_it() -> None:
+    # CC-CEDICT: 芝加哥 "Chicago, USA"; 舊金山 "San Francisco, California"
+    vocabulary = tokenize("芝加哥大學位於芝加哥")
+    glossary = build_glossary(vocabulary, into_chinese=True, into_english=False)
+    assert "芝加哥" in translate("How old is Chicago's oldest park?", glossary)
+    glossary = build_glossary(tokenize(CHINESE_DOCS), into_chinese=True, into_english=False)
+    assert "旧金山" in translate("Is it held in San Francisco?", glossary)

@@ -15,7 +15,7 @@ import re
 from typing import Literal, get_args
 
 from rag.languages import en, zh
-from rag.languages.en import stem
+from rag.languages.en import stem, without_possessive
 
 __all__ = [
     "ABOUT_THE_DOCUMENT",
@@ -36,6 +36,7 @@ __all__ = [
     "STOP_WORDS",
     "AnswerKind",
     "stem",
+    "without_possessive",
 ]
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -110,6 +110,12 @@ HOLDS: dict[str, str] = {
 }
 
 
+def without_possessive(word: str) -> str:
+    """``word`` (lower case) without a possessive ending: "antigone's" is looked up, counted
+    and translated as "antigone", "china's" as "china"."""
+    return word[:-2] if len(word) > 2 and word.endswith("'s") else word
+
+
 def stem(word: str) -> str:
     """An English word without its plural or tense ending ("takes", "taking", "take" ->
     "tak"), for counting shared words; Chinese and short words are unchanged."""
