@@ -48,10 +48,12 @@ eval: $(RUN_OK)
 	$(VENV)/bin/rag eval --baseline --questions rag/data/conversation_questions.jsonl
 	$(VENV)/bin/rag eval --questions rag/data/offtopic_questions.jsonl
 
-# The public development set (DRCD, CMRC 2018, SQuAD): one line per corpus.
+# The public development set (DRCD, CMRC 2018, SQuAD): one line per corpus; then this
+# project's near misses and cross-language questions over the same articles.
 eval-public: $(RUN_OK)
 	@test -d $(PUBLIC) || { echo "no $(PUBLIC): the public corpora are not here"; exit 1; }
 	$(PUBLIC)/run.sh
+	scripts/eval_own_questions.sh $(PUBLIC)
 
 # Refit the answer/decline decision (rag/data/decision.json) on the public training split.
 train: $(RUN_OK)
