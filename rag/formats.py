@@ -4,7 +4,8 @@ One reader per format, picked by the file's extension and checked against its fi
 bytes (its signature), so a file whose extension does not match what it holds (a Word
 file named ``.pdf``, a PDF named ``.txt``) is refused with a message saying what it is:
 
-* ``.txt``, ``.md``: UTF-8 text, as is (line ends made ``\\n``);
+* ``.txt``, ``.md``: UTF-8 text, as is (line ends made ``\\n``), or UTF-16 text that
+  starts with its byte-order mark (what Windows Notepad saves as "Unicode");
 * ``.pdf``: the text layer of every page (rag.pdf), with where each page starts;
 * ``.docx``: paragraphs, headings (as ``#`` lines), list items (as ``- `` lines) and
   tables (one ``- `` line per row, cells joined by `` | ``), in document order;
@@ -52,6 +53,7 @@ _NAMES = {
     "image": "an image",
     "binary": "binary data",
 }
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # the first two bytes of a UTF-16 file
 _RENAME = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt"}
 
 
@@ -86,6 +88,8 @@ def sniff(head: bytes) -> str:
         return "doc"
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
         return "image"
+    if head.startswith(_UTF16_BOMS):  # Notepad's "Unicode": its zero bytes are no binary
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode()
     try:
         text = head.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
@@ -168,11 +172,14 @@ def read_file(
 
 
 def read_text(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> Extracted:
+    utf16 = data.startswith(_UTF16_BOMS)
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-16") if utf16 else data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(
-            f"is not UTF-8 text (byte {exc.start}): convert it to UTF-8 and rebuild"
+            f"is not {'UTF-16' if utf16 else 'UTF-8'} text (byte {exc.start}): save it as "
+            "UTF-8 (Notepad: Save As, Encoding UTF-8; or `iconv -f BIG5 -t UTF-8`, with "
+            "GB18030 or CP1252 for a file in those) and rebuild"
         ) from exc
     return Extracted(text.replace("\r\n", "\n").replace("\r", "\n"), "text")
 

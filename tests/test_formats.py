@@ -103,6 +103,19 @@ def test_a_misleading_extension_is_named_with_what_to_do(
         read_file(path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_text_file_with_its_byte_order_mark_is_text(tmp_path: Path, encoding: str) -> None:
+    # what Windows Notepad saves as "Unicode": zero bytes everywhere, and no binary data
+    text = "\ufeff博物館於1884年開幕。\r\nThe museum opened in 1884.\r\n"
+    path = tmp_path / "notepad.txt"
+    path.write_bytes(text.encode(encoding))
+    extracted, _ = read_file(path)
+    assert extracted.text == "博物館於1884年開幕。\nThe museum opened in 1884.\n"
+    path.write_bytes(text.encode(encoding)[:-1])  # cut inside its last character
+    with pytest.raises(FormatError, match=r"notepad\.txt is not UTF-16 text .* save it as UTF-8"):
+        read_file(path)
+
+
 def test_html_in_a_text_file_is_read_as_text(tmp_path: Path) -> None:
     path = tmp_path / "snippet.md"
     path.write_text("<html> is how a page starts.\n", encoding="utf-8")
