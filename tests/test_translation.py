@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 from rag.lexical import tokenize
 from rag.translation import build_glossary, english_key, lemmatize, translate
 
@@ -95,3 +100,27 @@ def test_a_name_is_found_without_what_the_dictionary_says_of_it() -> None:
     assert "芝加哥" in translate("How old is Chicago's oldest park?", glossary)
     glossary = build_glossary(tokenize(CHINESE_DOCS), into_chinese=True, into_english=False)
     assert "旧金山" in translate("Is it held in San Francisco?", glossary)
+
+
+def test_two_processes_build_the_same_glossary() -> None:
+    # a glossary built by iterating a set differs with Python's string hashing
+    script = (
+        "import json, sys\n"
+        "from rag.lexical import tokenize\n"
+        "from rag.translation import build_glossary\n"
+        "words = tokenize(sys.argv[1])\n"
+        "print(json.dumps(build_glossary(words, into_chinese=True, into_english=True)))\n"
+    )
+    docs = f"{ENGLISH_DOCS} A leader saw plants; leaders had seen the seeds. {CHINESE_DOCS}"
+    glossaries = [
+        subprocess.run(
+            [sys.executable, "-c", script, docs],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert glossaries[0] == glossaries[1]
+    assert "leaders" in json.loads(glossaries[0])["领袖"]
