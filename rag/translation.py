@@ -31,7 +31,8 @@ _NOISE = re.compile(r"\([^)]*\)|\bCL:.*|\bsee also\b.*|\babbr\. for\b.*|\bvarian
 MAX_PHRASE = 3  # words in an English phrase
 # the rules an index's words are made by, its BM25 terms (rag.lexical) and their glossary,
 # recorded with it: a build remakes older ones (reusing every vector). 2: the noun of a
-# light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's")
+# light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's"),
+# every English form a Chinese word goes into, names without their gloss ("Chicago, USA")
 GLOSSARY_RULES = 3
 
 
