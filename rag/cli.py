@@ -318,7 +318,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _print_eval(report: dict[str, object]) -> None:
     """The evaluation tables: retrieval (and the baseline), then answers."""
     for name in ("retrieval", "baseline"):
-        if name in report:
+        if name in report and not report[name]:
+            print(f"{name}: not measured (the file has no answerable questions)\n")
+        elif name in report:
             title = (
                 "hybrid retrieval"
                 if name == "retrieval"

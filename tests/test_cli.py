@@ -322,6 +322,19 @@ def test_eval_prints_retrieval_and_answer_tables(
     assert by_lang["en"][1] == "1" and by_lang["en"][4] == "1"
 
 
+def test_eval_of_unanswerable_questions_alone_says_retrieval_is_not_measured(
+    tmp_path: Path, real_index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = {"id": "t-en-bread", "lang": "en", "question": SOURDOUGH, "answerable": False}
+    path = tmp_path / "unanswerable.jsonl"
+    path.write_text(json.dumps(row), encoding="utf-8")
+    assert main(_eval_args(path, real_index)) == 0
+    out = capsys.readouterr().out
+    assert "retrieval: not measured (the file has no answerable questions)" in out
+    assert "hybrid retrieval" not in out
+    assert "answers (default answerer)" in out
+
+
 def test_eval_json_without_answers(
     question_file: Path, real_index: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
