@@ -236,7 +236,7 @@ def test_a_bad_file_is_skipped_with_why_and_the_others_are_indexed(
     seeds_dir: Path, index: Path, fake: FakeEmbedder
 ) -> None:
     first = rag.build_index(seeds_dir, index, embedder=fake)
-    (seeds_dir / "broken.txt").write_bytes(b"\xff\xfe bad bytes")
+    (seeds_dir / "broken.txt").write_bytes(b"caf\xe9 bad bytes")
     (seeds_dir / "empty.md").write_bytes(b"")
     report = rag.build_index(seeds_dir, index, embedder=fake)
     assert report.skipped["broken.txt"].startswith("broken.txt is not UTF-8 text")
@@ -251,7 +251,7 @@ def test_bad_seeds_alone_fail_before_touching_the_index(
     first = rag.build_index(good, index, embedder=fake)
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "broken.txt").write_bytes(b"\xff\xfe bad bytes")
+    (bad / "broken.txt").write_bytes(b"caf\xe9 bad bytes")
     with pytest.raises(DocumentError, match=r"no readable documents.*broken\.txt is not UTF-8"):
         rag.build_index(bad, index, embedder=fake)
     assert load_index(index).version == first.version
