@@ -19,6 +19,7 @@ failure raises :class:`FormatError` with a message that names the file and what 
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import zipfile
@@ -53,7 +54,7 @@ _NAMES = {
     "image": "an image",
     "binary": "binary data",
 }
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # the first two bytes of a UTF-16 file
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # a UTF-16 file's first bytes
 _RENAME = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt"}
 
 

@@ -7,6 +7,7 @@ a heading as a ``#`` line (``##`` for level 2 …), each list item or table row 
 
 from __future__ import annotations
 
+import codecs
 import io
 import logging
 import re
@@ -36,6 +37,11 @@ _DROPPED_TAGS = (
     "[role=contentinfo]",
     "[aria-hidden=true]",
 )
+# the character set a page declares in its first bytes: <meta charset="big5">, or
+# <meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+_CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+# labels read as the larger set browsers read them as (the same bytes mean the same)
+_WIDER = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "iso-8859-1": "cp1252"}
 _BLOCK_TAGS = {"p", "pre", "blockquote", "dt", "dd", "figcaption", "caption", "address"}
 _HEADING_TAGS = {f"h{n}": n for n in range(1, 7)}
 _CONTAINERS = {
@@ -122,7 +128,7 @@ def html_text(data: bytes) -> str:
     """The main text of a web page: headings, paragraphs, lists and table rows."""
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(data.decode("utf-8", errors="replace"))
+    tree = LexborHTMLParser(page_text(data))
     for selector in _DROPPED_TAGS:
         for node in tree.css(selector):
             node.decompose()
@@ -137,6 +143,25 @@ def html_text(data: bytes) -> str:
     blocks: list[str] = []
     _walk(root, blocks)
     return _join_blocks(blocks)
+
+
+def page_text(data: bytes) -> str:
+    """A web page's bytes as text: UTF-16 after its byte-order mark; UTF-8 when the bytes
+    are UTF-8 (whatever the page declares); else the ``<meta>`` charset it declares
+    (Big5, GB2312, …). Bytes that do not fit become U+FFFD."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _CHARSET.search(data[:4096])
+    encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    encoding = _WIDER.get(encoding, encoding)
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:  # a charset Python does not know
+        return data.decode("utf-8", errors="replace")
 
 
 def _walk(node: object, blocks: list[str]) -> None:

@@ -42,3 +42,20 @@ def test_html_keeps_the_main_text_and_drops_navigation() -> None:
 def test_html_without_main_reads_the_body() -> None:
     assert html_text(b"<p>One.</p><p>Two.</p>") == "One.\n\nTwo.\n"
     assert html_text(b"<html><body><nav>Menu</nav></body></html>") == ""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "head"),
+    [
+        ("big5", '<meta charset="big5">'),
+        ("gb2312", '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'),
+        ("utf-16", ""),  # Notepad's "Unicode": a byte-order mark, no declaration
+        ("utf-8", '<meta charset="iso-8859-1">'),  # UTF-8 bytes, whatever the page says
+    ],
+)
+def test_a_page_is_read_in_the_encoding_it_is_in(encoding: str, head: str) -> None:
+    page = f"<html><head>{head}</head><body><p>博物館於1884年開幕。</p></body></html>"
+    text = "博物館於1884年開幕。\n" if encoding != "gb2312" else "博物馆于1884年开幕。\n"
+    if encoding == "gb2312":
+        page = page.replace("博物館於1884年開幕", "博物馆于1884年开幕")
+    assert html_text(page.encode(encoding)) == text
