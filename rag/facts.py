@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from rag.languages import without_possessive
 from rag.lexical import is_han, normalise, tag
 from rag.translation import Glossary, english_key, english_names, lemmatize
 
@@ -192,7 +193,7 @@ def latin_names(sentence: str) -> list[str]:
     """Runs of capitalised words (and tokens such as SOM3) that name something."""
     names = []
     for m in _LATIN_NAME.finditer(sentence):
-        name = m.group().strip(" .'’-")
+        name = without_possessive(m.group().strip(" .'’-"))  # "University of Chicago's"
         words = name.split()
         start = not sentence[: m.start()].strip(" \"'“‘([（「*-")
         if start and words and words[0].lower() in _STARTERS:

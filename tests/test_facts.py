@@ -57,6 +57,15 @@ def test_a_number_inside_a_name_is_part_of_the_name() -> None:
     assert "SOM3" in facts.names and "COVID-19" in facts.names
 
 
+def test_a_possessive_name_is_the_name() -> None:
+    assert latin_names("Antigone's father is Oedipus.") == ["Antigone", "Oedipus"]
+    assert latin_names("The University of Chicago’s rate fell.") == ["University of Chicago"]
+    assert latin_names("He studied at King's College London.") == ["King's College London"]
+    passage = "In the play Antigone, one of the daughters of Oedipus, defies Creon."
+    assert _missing("Antigone's father is Oedipus.", passage) == []
+    assert _missing("Ismene's father is Oedipus.", passage) == ["Ismene"]
+
+
 def test_latin_names_leave_out_sentence_starts_and_months() -> None:
     assert latin_names("The summit is at the Moscone Center in November.") == ["Moscone Center"]
     assert latin_names("During SOM3, Chinese Taipei spoke.") == ["SOM3", "Chinese Taipei"]

@@ -111,9 +111,9 @@ HOLDS: dict[str, str] = {
 
 
 def without_possessive(word: str) -> str:
-    """``word`` (lower case) without a possessive ending: "antigone's" is looked up, counted
-    and translated as "antigone", "china's" as "china"."""
-    return word[:-2] if len(word) > 2 and word.endswith("'s") else word
+    """``word`` without a possessive ending: "antigone's" is looked up, counted and
+    translated as "antigone", "China’s" checked as the name "China"."""
+    return word[:-2] if len(word) > 2 and word.endswith(("'s", "’s")) else word
 
 
 def stem(word: str) -> str:
