@@ -54,7 +54,7 @@ _NAMES = {
     "image": "an image",
     "binary": "binary data",
 }
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # a UTF-16 file's first bytes
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # a UTF-16 file's first bytes
 _RENAME = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt"}
 
 
@@ -89,7 +89,7 @@ def sniff(head: bytes) -> str:
         return "doc"
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
         return "image"
-    if head.startswith(_UTF16_BOMS):  # Notepad's "Unicode": its zero bytes are no binary
+    if head.startswith(UTF16_BOMS):  # Notepad's "Unicode": its zero bytes are no binary
         head = head[: len(head) // 2 * 2].decode("utf-16", errors="replace").encode()
     try:
         text = head.decode("utf-8", errors="strict")
@@ -173,7 +173,7 @@ def read_file(
 
 
 def read_text(data: bytes, settings: FormatSettings = DEFAULT_FORMATS) -> Extracted:
-    utf16 = data.startswith(_UTF16_BOMS)
+    utf16 = data.startswith(UTF16_BOMS)
     try:
         text = data.decode("utf-16") if utf16 else data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -7,11 +7,12 @@ a heading as a ``#`` line (``##`` for level 2 …), each list item or table row 
 
 from __future__ import annotations
 
-import codecs
 import io
 import logging
 import re
 import zipfile
+
+from rag.formats import UTF16_BOMS
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def page_text(data: bytes) -> str:
     """A web page's bytes as text: UTF-16 after its byte-order mark; UTF-8 when the bytes
     are UTF-8 (whatever the page declares); else the ``<meta>`` charset it declares
     (Big5, GB2312, …). Bytes that do not fit become U+FFFD."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith(UTF16_BOMS):
         return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8")

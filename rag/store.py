@@ -119,7 +119,7 @@ class Manifest:
     sizes: dict[str, int] = field(default_factory=dict)  # file name -> bytes
     format_version: int = FORMAT_VERSION
     built_at: str = ""
-    glossary: int = 1  # the rules its glossary was built by (rag.translation.GLOSSARY_RULES)
+    glossary: int = 1  # the rules its BM25 terms and glossary were made by (GLOSSARY_RULES)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
