@@ -424,10 +424,16 @@ def library_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatSer
 
 
 def ask_anew(page: Page, question: str) -> str:
-    """Ask ``question`` in a new conversation; the sources panel's text once answered."""
+    """Ask ``question`` in a new conversation; the sources panel's text once answered.
+
+    "New conversation" also empties the question box; a placeholder typed first shows
+    when that reply has arrived, so the question is not typed before it is cleared."""
+    page.fill(QUESTION, "(waiting for the new conversation)")
     page.click("#rag-new-conversation")
     page.wait_for_function(
-        "() => document.querySelectorAll('#rag-chatbot [data-testid=\"bot\"]').length === 0"
+        """(box) => document.querySelector(box).value === ''
+            && document.querySelectorAll('#rag-chatbot [data-testid="bot"]').length === 0""",
+        arg=QUESTION,
     )
     ask(page, question)
     wait_for_answer(page)
