@@ -28,7 +28,7 @@ from rag.features import candidates
 from rag.generate import Generator, llm_messages, resolve_markers
 from rag.language import Language, to_simplified_characters
 from rag.llm import ChatClient, LLMConfig
-from rag.query import History, Query, analyse, retrieval_query, search
+from rag.query import History, Query, analyse, conversation, retrieval_query, search
 from rag.retriever import Hit, Retriever
 from rag.settings import DEFAULT_POLICY, AnswerPolicy
 from rag.types import Answer, Draft, Passage
@@ -143,6 +143,7 @@ class Assistant:
         passages support (rag.claims), or the quoted answer with a notice. The final
         answer's text is authoritative.
         """
+        history = conversation(history)
         query = analyse(question, history, self.retriever, self.policy)
         found, hits = self.retrieve(query)
         scored = self.score(query, hits)
@@ -163,7 +164,7 @@ class Assistant:
             return
         # the quoted answer at once; the model's, once checked, replaces it
         yield Draft(answer)
-        yield from self.generator.stream(query, hits, scored, history or [], answer)
+        yield from self.generator.stream(query, hits, scored, history, answer)
 
     def retrieve(self, query: Query) -> tuple[list[Hit], list[Hit]]:
         """The passages found for the search text, and those to answer from.

@@ -26,6 +26,34 @@ logger = logging.getLogger(__name__)
 History = Sequence[dict[str, str]]
 
 
+def conversation(history: object) -> list[dict[str, str]]:
+    """``history`` as a list of ``{"role", "content"}`` messages, checked.
+
+    Takes the OpenAI / Gradio "messages" form (other keys, such as Gradio's metadata, are
+    ignored) and Gradio's older (question, answer) pairs; anything else is a ValueError
+    saying what is expected, so a wrong history is never silently read as no history."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes, dict)) or not isinstance(history, Sequence):
+        raise ValueError(f"history must be a list of messages, not {type(history).__name__}")
+    messages: list[dict[str, str]] = []
+    for i, turn in enumerate(history):
+        if isinstance(turn, dict) and "role" in turn and "content" in turn:
+            content = turn["content"]
+            text = content if isinstance(content, str) else ""  # files, images: no words
+            messages.append({"role": str(turn["role"]), "content": text})
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            for role, content in zip(("user", "assistant"), turn, strict=True):
+                if isinstance(content, str):
+                    messages.append({"role": role, "content": content})
+        else:
+            raise ValueError(
+                f"history item {i} is {turn!r}: give each turn as "
+                '{"role": "user" or "assistant", "content": "..."}'
+            )
+    return messages
+
+
 @dataclass(frozen=True)
 class Query:
     """What is known about a question before anything is retrieved for it."""
@@ -141,7 +169,7 @@ def follow_up_text(
 def retrieval_query(question: str, history: History) -> str:
     """What is searched for ``question`` after ``history`` (no check for a new topic)."""
     text = question.strip()
-    return follow_up_text(text, detect_language(text), history)
+    return follow_up_text(text, detect_language(text), conversation(history))
 
 
 def new_topic(question: str, language: Language, retriever: Retriever) -> bool:

@@ -176,6 +176,10 @@ def test_follow_ups_use_the_conversation(assistant) -> None:
     history = [{"role": "user", "content": LEADERS}, {"role": "assistant", "content": first.text}]
     when = assistant.ask("那什麼時候？", history=history)
     assert "11月15日" in when.text
+    pairs = assistant.ask("那什麼時候？", history=[(LEADERS, first.text)])  # Gradio's older form
+    assert pairs.text == when.text
+    with pytest.raises(ValueError, match="history item 0"):
+        assistant.ask("那什麼時候？", history=[LEADERS])
 
 
 def test_another_events_date_is_quoted_apart_from_the_answer(assistant, real_original) -> None:

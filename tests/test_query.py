@@ -7,7 +7,7 @@ import pytest
 import rag.language
 import rag.query
 import rag.retriever
-from rag.query import analyse, follow_up_text, retrieval_query
+from rag.query import analyse, conversation, follow_up_text, retrieval_query
 from rag.settings import AnswerPolicy
 
 LEADERS = "APEC經濟領袖會議在哪裡舉行？"
@@ -97,3 +97,20 @@ def test_each_analysis_runs_once_per_question(
     model = fit(x, (x[:, 0] > 0).astype(float))
     Assistant(small_retriever, llm=None, model=model).ask("領袖會議什麼時候舉行？")
     assert calls == {"language": 1, "kind": 1, "about": 1, "translate": 1}
+
+
+def test_a_history_is_read_in_either_gradio_form_and_refused_otherwise() -> None:
+    messages = [{"role": "user", "content": "Where?", "metadata": None}]
+    assert conversation(messages) == [{"role": "user", "content": "Where?"}]
+    assert conversation([("Where?", "In Seattle.")]) == [
+        {"role": "user", "content": "Where?"},
+        {"role": "assistant", "content": "In Seattle."},
+    ]
+    assert conversation(None) == []
+    assert conversation([{"role": "user", "content": [{"type": "file"}]}]) == [
+        {"role": "user", "content": ""}
+    ]
+    for wrong in ("Where?", {"role": "user"}, [{"text": "Where?"}], [("a", "b", "c")]):
+        with pytest.raises(ValueError, match="history"):
+            conversation(wrong)
+    assert retrieval_query("When?", [("Where is SOM3?", "Seattle")]) == "Where is SOM3? When?"
