@@ -69,6 +69,11 @@ GREETING: dict[str, str] = {
     "zh-Hant": "您好！請問關於文件的問題，我會引用文件原文回答，並標明出處。",
     "zh-Hans": "您好！请问关于文件的问题，我会引用文件原文回答，并标明出处。",
 }
+THANKS: dict[str, str] = {
+    "en": "You're welcome! Ask me anything else about the documents.",
+    "zh-Hant": "不客氣！還有關於文件的問題，歡迎再問。",
+    "zh-Hans": "不客气！还有关于文件的问题，欢迎再问。",
+}
 CUT: dict[str, str] = {
     "en": "The question was long: only its first {n} characters were used.",
     "zh-Hant": "問題太長，只使用了前 {n} 個字元。",
@@ -209,7 +214,9 @@ def declined_answer(
     related = []
     if verdict.offer_related and confidence >= policy.related_share * model.threshold:
         related = [h.passage for h in hits[: policy.related]]
-    messages = {"greeting": GREETING, "ask_whole": ASK_WHOLE}.get(verdict.kind, NOT_COVERED)
+    messages = {"greeting": GREETING, "thanks": THANKS, "ask_whole": ASK_WHOLE}.get(
+        verdict.kind, NOT_COVERED
+    )
     return declined(query.language, related, confidence, verdict.stage, messages)
 
 

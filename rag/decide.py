@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from rag.answer_types import another_of_series
 from rag.features import Candidate
-from rag.languages import GREETING
+from rag.languages import GREETING, THANKS
 from rag.query import Query
 from rag.retriever import Hit
 from rag.settings import DEFAULT_RULES
@@ -34,7 +34,7 @@ class Scored:
 class Decline:
     stage: str  # the name of the stage that declined
     reason: str  # why, for the log
-    kind: str = "not_covered"  # which message: "not_covered", "ask_whole" or "greeting"
+    kind: str = "not_covered"  # the message: "not_covered", "ask_whole", "greeting", "thanks"
     offer_related: bool = True  # may nearby passages be offered as related?
 
 
@@ -51,8 +51,12 @@ Stage = Callable[[Context], Decline | None]
 
 
 def greeting(c: Context) -> Decline | None:
-    """"你好", "Hello!": greeted back, with what the assistant can do."""
-    if not c.query.follow_up and GREETING.fullmatch(c.query.text.strip()):
+    """"你好", "Hello!": greeted back, with what the assistant can do; "謝謝", "Thanks!":
+    answered in kind, at any point of a conversation."""
+    text = c.query.text.strip()
+    if THANKS.fullmatch(text):
+        return Decline("greeting", "thanks", kind="thanks", offer_related=False)
+    if not c.query.follow_up and GREETING.fullmatch(text):
         return Decline("greeting", "a greeting", kind="greeting", offer_related=False)
     return None
 

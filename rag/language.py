@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from rag.languages import CHINESE_FRAME, ENGLISH_FRAME_WORDS, HAN
@@ -57,24 +58,32 @@ def is_chinese(text: str) -> bool:
     return han > 0 and han * 3 >= len(_LATIN.findall(text))
 
 
-def detect_language(text: str) -> Language:
+def detect_language(text: str, before: Sequence[str] = ()) -> Language:
     """``zh-Hant``, ``zh-Hans`` or ``en``: the language of a question.
 
     A question holding both scripts is in the language of its frame words: "Who is
     王薊暄?" is English, "Moscone Center在哪裡？" Chinese. Otherwise it is Chinese when
     :func:`is_chinese` says so. The Chinese script is the one the text changes least
-    under conversion to.
+    under conversion to; a question written the same in both ("它的首都呢？") takes the
+    script of the latest of the questions ``before`` it that is not.
     """
     english = sum(w.lower() in ENGLISH_FRAME_WORDS for w in re.findall(r"[A-Za-z]+", text))
     chinese = len(CHINESE_FRAME.findall(text))
-    if english != chinese:
-        return "en" if english > chinese else _chinese_script(text)
-    return _chinese_script(text) if is_chinese(text) else "en"
+    if english > chinese or (english == chinese and not is_chinese(text)):
+        return "en"
+    script = _chinese_script(text)
+    if script is None:
+        earlier = (_chinese_script(t) for t in reversed(before) if is_chinese(t))
+        script = next((s for s in earlier if s is not None), "zh-Hant")
+    return script
 
 
-def _chinese_script(text: str) -> Language:
+def _chinese_script(text: str) -> Language | None:
+    """The script ``text`` is written in; None when it reads the same in both."""
     simplified = sum(a != b for a, b in zip(text, _converter("t2s").convert(text)))
     traditional = sum(a != b for a, b in zip(text, _converter("s2t").convert(text)))
+    if simplified == traditional == 0:
+        return None
     return "zh-Hans" if traditional > simplified else "zh-Hant"
 
 
@@ -82,8 +91,9 @@ def script_of(texts: list[str]) -> str:
     """The Chinese script most of ``texts`` are written in, or "" when they are not Chinese."""
     votes = {"zh-Hant": 0, "zh-Hans": 0}
     for text in texts:
-        if is_chinese(text):
-            votes[_chinese_script(text)] += len(HAN.findall(text))
+        script = _chinese_script(text) if is_chinese(text) else None
+        if script is not None:  # a text the same in both scripts says nothing
+            votes[script] += len(HAN.findall(text))
     if not any(votes.values()):
         return ""
     return max(votes, key=lambda k: votes[k])

@@ -95,10 +95,12 @@ def analyse(
     text = question.strip()
     cut = max(0, len(text) - policy.max_question_chars)
     text = text[: policy.max_question_chars]
-    language = detect_language(text)
+    history = conversation(history)
+    asked_before = [m["content"] for m in history if m["role"] == "user"]
+    language = detect_language(text, asked_before)
     terms = tuple(tokenize(text))
     search_text = follow_up_text(
-        text, language, history or [], policy, lambda: new_topic(text, language, retriever)
+        text, language, history, policy, lambda: new_topic(text, language, retriever)
     )
     search_terms = terms if search_text == text else tuple(tokenize(search_text))
     other = "en" if language != "en" else "zh"

@@ -395,3 +395,10 @@ def test_a_greeting_is_greeted_with_what_the_assistant_does(assistant) -> None:
     assert answer.abstained and answer.citations == [] and answer.related == []
     assert answer.stage == "greeting"
     assert "引用" in answer.text
+
+
+def test_thanks_get_a_reply_in_the_askers_script(assistant) -> None:
+    asked = [{"role": "user", "content": "领袖会议在哪里举行？"}]
+    answer = assistant.ask("谢谢！", history=asked)
+    assert answer.abstained and answer.related == [] and answer.stage == "greeting"
+    assert answer.text.startswith("不客气")

@@ -31,10 +31,18 @@ def _context(retriever, question: str, p: float, history=()) -> Context:  # type
 
 
 def test_greetings_are_greeted(small_retriever) -> None:  # type: ignore[no-untyped-def]
-    for text in ("你好", "Hello!", "謝謝！"):
+    for text in ("你好", "Hello!"):
         verdict = greeting(_context(small_retriever, text, 0.9))
         assert verdict is not None and verdict.kind == "greeting"
     assert greeting(_context(small_retriever, "Hello, where does tea grow?", 0.9)) is None
+
+
+def test_thanks_are_answered_in_kind_even_after_a_question(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    asked = [{"role": "user", "content": "Where does tea grow?"}]
+    for text, history in (("謝謝！", []), ("Thank you very much.", asked), ("谢谢你", asked)):
+        verdict = greeting(_context(small_retriever, text, 0.9, history))
+        assert verdict is not None and verdict.kind == "thanks", text
+    assert greeting(_context(small_retriever, "Thanks, and where does tea grow?", 0.9)) is None
 
 
 def test_a_question_naming_nothing_is_asked_in_full(small_retriever) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,14 @@ def test_detect_language(text: str, expected: str) -> None:
     assert detect_language(text) == expected
 
 
+def test_a_question_the_same_in_both_scripts_keeps_the_conversations() -> None:
+    assert detect_language("它的首都呢？") == "zh-Hant"
+    assert detect_language("它的首都呢？", ["萨摩亚什么时候独立的？"]) == "zh-Hans"
+    assert detect_language("它的首都呢？", ["薩摩亞何時獨立？", "Where is it?"]) == "zh-Hant"
+    assert detect_language("它的首都呢？", ["萨摩亚什么时候独立的？", "它在哪？"]) == "zh-Hans"
+    assert detect_language("领袖会议在哪里？", ["領袖會議在哪裡？"]) == "zh-Hans"  # its own
+
+
 def test_to_simplified() -> None:
     assert to_simplified("供應鏈韌性") == "供应链韧性"
     assert to_simplified("領袖會議在哪裡舉行？") == "领袖会议在哪里举行？"

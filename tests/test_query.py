@@ -30,6 +30,12 @@ def test_a_follow_up_searches_with_the_question_before(small_retriever) -> None:
     assert "领袖" in q.search_terms and "领袖" not in q.terms
 
 
+def test_a_follow_up_the_same_in_both_scripts_is_in_the_conversations(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    asked = [{"role": "user", "content": "领袖会议在哪里举行？"}]
+    assert analyse("它在哪？", asked, small_retriever).language == "zh-Hans"
+    assert analyse("它在哪？", [], small_retriever).language == "zh-Hant"
+
+
 def test_a_long_question_is_cut_and_says_by_how_much(small_retriever) -> None:  # type: ignore[no-untyped-def]
     q = analyse("茶" * 30, [], small_retriever, AnswerPolicy(max_question_chars=20))
     assert len(q.text) == 20 and q.cut == 10

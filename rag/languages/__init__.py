@@ -34,6 +34,7 @@ __all__ = [
     "NUMBER",
     "QUESTION_WORDS",
     "STOP_WORDS",
+    "THANKS",
     "AnswerKind",
     "stem",
     "without_possessive",
@@ -58,8 +59,11 @@ ANSWER_KIND_NOUNS = zh.ANSWER_KIND_NOUNS
 FOLLOW_UP = re.compile(f"{zh.POINTS_BACK}|{en.POINTS_BACK}", re.I)
 """A question that points back to the conversation ("那什麼時候？", "Who will speak there?")."""
 
-GREETING = re.compile(rf"(?:{zh.GREETING}|{en.GREETING})[\s!！。.,，~～?？呀啊哦喔]*", re.I)
-"""A question that is only a greeting or thanks."""
+_CLOSING = r"[\s!！。.,，~～?？呀啊哦喔啦]*"
+GREETING = re.compile(rf"(?:{zh.GREETING}|{en.GREETING}){_CLOSING}", re.I)
+"""A question that is only a greeting."""
+THANKS = re.compile(rf"(?:{zh.THANKS}|{en.THANKS}){_CLOSING}", re.I)
+"""A question that is only thanks."""
 
 ABOUT_THE_DOCUMENT = re.compile(f"{en.ABOUT_THE_DOCUMENT}|{zh.ABOUT_THE_DOCUMENT}", re.I)
 """A question about the document itself: who wrote it, what it is about."""
