@@ -159,6 +159,8 @@ class Assistant:
         context = Context(query, hits, scored, self.model.threshold, best)
         verdict = decide(context, self.stages)
         answer = declined_answer(query, verdict, hits, scored, self.policy, self.model)
+        if answer is None and query.summary:
+            answer = summarise(query, hits, scored, self.retriever, self.policy)
         if answer is None:
             answer = compose(query, hits, scored, self.policy, self.model.threshold)
         if query.cut:
@@ -287,18 +289,67 @@ def rivals(query: Query, picked: Sequence[Scored]) -> tuple[list[Scored], list[S
     return [s for s in picked if s not in also], also
 
 
+def summarise(
+    query: Query,
+    hits: Sequence[Hit],
+    scored: Sequence[Scored],
+    retriever: Retriever,
+    policy: AnswerPolicy,
+) -> Answer | None:
+    """The answer to what the documents say ("What is this article about?"): for each
+    document found, most relevant first, its title line and the first sentences of its
+    lead passages (``policy.summary_sentences``; bylines, section headings and photo
+    captions left out), within the policy's limits. No confidence: it is the documents'
+    own title and lead, not a judgement. None when no opening passage was found."""
+    by_place = {(s.candidate.hit, s.candidate.sentence): s for s in scored}
+    leads, openings = set(retriever.leads), set(retriever.openings)
+    found = sorted(
+        (hit.index, h_i)
+        for h_i, hit in enumerate(hits)
+        if hit.index in leads and hit.chunk.kind != "caption"
+    )
+    documents = dict.fromkeys(hits[h_i].passage.source for h_i in sorted(h for _, h in found))
+    picked: list[Scored] = []
+    total = 0
+    for source in documents:
+        title: list[Scored] = []
+        body: list[Scored] = []
+        for index, h_i in found:
+            if hits[h_i].passage.source != source:
+                continue
+            for s_i in range(len(hits[h_i].chunk.sentences)):
+                s = by_place.get((h_i, s_i))
+                if s is None:
+                    continue
+                if not s.candidate.feature("heading"):
+                    body.append(s)
+                elif index in openings and s_i == 0:
+                    title.append(s)  # the line the document opens with
+        for s in [*title, *body[: policy.summary_sentences]]:
+            size = s.candidate.span[1] - s.candidate.span[0]
+            if len(picked) >= policy.max_sentences or (picked and total + size > policy.max_chars):
+                break
+            picked.append(s)
+            total += size
+    if not picked:
+        return None
+    answer = compose(query, hits, picked, policy, 0.0, picked)
+    return replace(answer, confidence=None, stage="summary")
+
+
 def compose(
     query: Query,
     hits: Sequence[Hit],
     scored: Sequence[Scored],
     policy: AnswerPolicy,
     threshold: float,
+    picked: Sequence[Scored] | None = None,
 ) -> Answer:
-    """The default answer: the most likely sentences, quoted, each with its marker; those
-    that only mention another value of what was asked (:func:`rivals`) after the answer,
-    under a line saying so."""
+    """The default answer: the most likely sentences (or those ``picked``), quoted, each
+    with its marker; those that only mention another value of what was asked
+    (:func:`rivals`) after the answer, under a line saying so."""
     language: Language = query.language
-    picked = select(query, scored, policy, threshold)
+    picked = list(picked) if picked else select(query, scored, policy, threshold)
     confidence = scored[0].probability if scored else 0.0
     if not picked:
         return declined(language, [], confidence=confidence, stage="compose")

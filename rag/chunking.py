@@ -48,6 +48,21 @@ class Chunk:
     origins: tuple[tuple[int, int], ...] = ()
     page: int | None = None  # the page it starts on (PDF sources), from 1
 
+    def heading(self, i: int) -> bool:
+        """Is sentence ``i`` a heading: a title line, not a sentence that says something?"""
+        a, b = self.sentences[i]
+        return is_heading(self.text, a, b, set(self.section.split(" › ")) - {""})
+
+
+def is_heading(text: str, a: int, b: int, headings: set[str]) -> bool:
+    """Is ``text[a:b]`` a heading: a section title, or a short line of its own with no
+    sentence-ending mark (the title line a document opens with)?"""
+    line = text[a:b].strip()
+    if line in headings:
+        return True
+    whole_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
+    return whole_line and len(line) <= 60 and line[-1:] not in "。！？；.!?;:：」”\")）"
+
 
 @dataclass
 class _Unit:

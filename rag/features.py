@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from rag import background, grounding
 from rag.answer_types import holds
+from rag.chunking import is_heading
 from rag.languages import ACRONYM, NUMBER, stem
 from rag.lexical import tokenize
 from rag.query import Query
@@ -181,16 +182,6 @@ def missing_specifics(text: str, retriever: Retriever) -> list[str]:
             if a.lower() not in searchable and a.lower() not in retriever.data.glossary
         ]
     return list(dict.fromkeys(missing))
-
-
-def is_heading(text: str, a: int, b: int, headings: set[str]) -> bool:
-    """Is ``text[a:b]`` a heading: a section title, or a short line of its own with no
-    sentence-ending mark (the title line a document opens with)?"""
-    line = text[a:b].strip()
-    if line in headings:
-        return True
-    whole_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
-    return whole_line and len(line) <= 60 and line[-1:] not in "。！？；.!?;:：」”\")）"
 
 
 def list_items(

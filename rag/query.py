@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer_types import AnswerKind, asked_kind
 from rag.language import Language, detect_language
-from rag.languages import FOLLOW_UP, QUESTION_WORDS
+from rag.languages import FOLLOW_UP, QUESTION_WORDS, SUMMARY
 from rag.lexical import is_han, tag, tokenize
 from rag.retriever import Hit, Retriever, is_about_the_document
 from rag.settings import DEFAULT_POLICY, AnswerPolicy
@@ -69,6 +69,8 @@ class Query:
     # languages); empty when the documents are all in the question's language
     word_translations: dict[str, tuple[str, ...]]
     about_document: bool  # asks about the document itself ("who wrote this?")
+    # asks what the document says ("What is this article about?"): answered by its opening
+    summary: bool
     names_nothing: bool  # holds only question words ("When is it?")
     # the documents hold at least one of its search words, as written or translated
     mentioned: bool = True
@@ -110,16 +112,19 @@ def analyse(
         else {}
     )
     translated = tuple(retriever.translated_terms(search_text))
+    kind = asked_kind(text)
+    about_document = is_about_the_document(search_text)
     return Query(
         text=text,
         language=language,
-        kind=asked_kind(text),
+        kind=kind,
         search_text=search_text,
         terms=terms,
         search_terms=search_terms,
         translated=translated,
         word_translations=word_translations,
-        about_document=is_about_the_document(search_text),
+        about_document=about_document,
+        summary=about_document and kind is None and bool(SUMMARY.search(text)),
         names_nothing=not [t for t in terms if t not in QUESTION_WORDS],
         mentioned=bool(retriever.known_terms([*search_terms, *translated])),
         cut=cut,

@@ -104,9 +104,12 @@ def captions_down(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
 
 
 def openings_up(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
-    """A question about the document itself goes to each document's opening passage."""
+    """A question about the document itself goes to each document's opening passage (its
+    title and byline), then to the lead passages after it."""
     if search.about_document:
-        pool.fused[np.isin(pool.ids, retriever.openings)] += pool.fused.max()
+        top = pool.fused.max()
+        pool.fused[np.isin(pool.ids, retriever.leads)] += top
+        pool.fused[np.isin(pool.ids, retriever.openings)] += top
 
 
 def kind_up(retriever: Retriever, pool: _Pool, search: Rerank) -> None:
@@ -250,7 +253,7 @@ class Retriever:
         found = self._candidates(qvec, tokenize(query), list(translated), own, depth)
         candidates = set(found.ids)
         if about_document:
-            candidates |= set(self.openings)
+            candidates |= set(self.leads)
         ids = np.array(sorted(candidates))
         sentence_cos = self._sentence_cosines(ids, qvec)
         return _Pool(
@@ -321,6 +324,29 @@ class Retriever:
         own = passages @ qvec
         best = _group_max(sentences @ qvec, counts, empty=np.nan)
         return own + np.where(np.isnan(best), own, best)
+
+    @functools.cached_property
+    def leads(self) -> list[int]:
+        """Each document's opening passage, with those after it up to the first that says
+        something: an opening of title and byline alone, or a photo caption, is followed
+        by the lead."""
+        chunks = self.data.chunks
+        out = []
+        for i in self.openings:
+            out.append(i)
+            j = i
+            while (
+                j + 1 < len(chunks)
+                and j + 1 - i <= self.fusion.lead_passages
+                and chunks[j + 1].source == chunks[i].source
+                and (
+                    chunks[j].kind == "caption"
+                    or all(chunks[j].heading(s) for s in range(len(chunks[j].sentences)))
+                )
+            ):
+                j += 1
+                out.append(j)
+        return out
 
     @property
     def has_multilingual(self) -> bool:

@@ -58,6 +58,10 @@ class FusionParams:
     candidates: int = 50  # passages taken from each ranking before fusion
     sentence_depth: int = 3  # sentence vectors searched per candidate passage
     caption_weight: float = 0.5  # an image caption ranks below text that scores the same
+    # a question about the document goes to its opening passage and, when that holds only
+    # its title and byline, to at most this many passages after it (up to the first that
+    # says something)
+    lead_passages: int = 2
     # for holding the kind of answer asked for (a date for "when"); 0.1 on the public
     # development set, where it pays on every file (scripts/fusion_grid.py)
     kind_bonus: float = 0.1
@@ -84,6 +88,7 @@ class AnswerPolicy:
     follow_up: FollowUpSettings = field(default_factory=FollowUpSettings)
     max_sentences: int = 3  # quoted at most
     max_chars: int = 320  # characters quoted at most (list items included)
+    summary_sentences: int = 2  # opening sentences quoted a document for "what is it about?"
     # a further sentence is quoted when its probability of answering is at least this share
     # of the best one's. On the held-apart part of the training split, the quote holds the
     # answer for 0.72 of answerable questions at 0.5 (1.4 sentences), 0.75 at 0.25 (1.8),

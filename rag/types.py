@@ -45,8 +45,9 @@ class Answer:
     notice: str = ""  # e.g. why the LLM was not used
     related: list[Passage] = field(default_factory=list)  # "possibly related" when abstaining
     confidence: float | None = None  # probability that the best quoted sentence answers
-    stage: str = ""  # the stage that decided: "compose", "llm", "translation" (the model's
-    # checked translation above the quoted answer), or the decline stage's name
+    stage: str = ""  # the stage that decided: "compose", "summary" (a document's lead for
+    # "what is it about?"), "llm", "translation" (the model's checked translation above the
+    # quoted answer), or the decline stage's name
 
 
 @dataclass(frozen=True)

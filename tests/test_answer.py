@@ -402,3 +402,12 @@ def test_thanks_get_a_reply_in_the_askers_script(assistant) -> None:
     answer = assistant.ask("谢谢！", history=asked)
     assert answer.abstained and answer.related == [] and answer.stage == "greeting"
     assert answer.text.startswith("不客气")
+
+
+@pytest.mark.parametrize("question", ["What is this article about?", "這篇文章的重點是什麼？"])
+def test_what_the_article_is_about_is_its_lead(assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.stage == "summary" and answer.confidence is None and not answer.abstained
+    title, lead = answer.text.splitlines()[1:3]
+    assert "灣區議程" in title and "7月29日至8月21日" in lead  # the title, then the first sentence
+    assert "王薊暄" not in answer.text  # the byline says who wrote it, not what it says

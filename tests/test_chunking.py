@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import Chunk, chunk_document, count_tokens, split_sentences
+from rag.chunking import Chunk, chunk_document, count_tokens, is_heading, split_sentences
 from rag.documents import Document, load_documents, parse_blocks
 from rag.settings import DEFAULT_CHUNKING
 from tests.conftest import REAL_SEEDS, SEED_NAME, SIX_AREAS
@@ -210,3 +210,12 @@ def test_every_sentence_keeps_its_span_in_the_original_file(tmp_path: Path) -> N
                 assert displayed(doc.original[x:y]) == chunk.text[a:b].strip()
                 checked += 1
     assert checked > 50
+
+
+def test_a_title_line_is_a_heading() -> None:
+    text = "Normans\nThe Normans were the people who gave their name to Normandy."
+    assert is_heading(text, 0, 7, set())
+    assert not is_heading(text, 8, len(text), set())
+    assert is_heading("供應鏈韌性報告", 0, 7, {"供應鏈韌性報告"})
+    chunk = Chunk("c", "a.txt", 0, len(text), text, "Normans", "text", ((0, 7), (8, len(text))))
+    assert chunk.heading(0) and not chunk.heading(1)

@@ -76,3 +76,14 @@ def test_a_question_about_something_absent_is_declined(
     assert answer.abstained, answer.text
     assert answer.citations == []
     assert answer.stage in ("knows_nothing", "learned")  # no word known, or none close
+
+
+@pytest.mark.slow
+def test_what_the_documents_are_about_is_their_openings(assistant: rag.Assistant) -> None:
+    titles = ("普魯士教育", "Genghis Khan", "Normans")
+    leads = ("普魯士是最早", "腓特烈", "Temujin", "In 1206", "The Normans", "The name")
+    answer = assistant.ask("What is this document about?")
+    assert answer.stage == "summary" and not answer.abstained
+    quoted = [line.split(" [")[0] for line in answer.text.splitlines()[1:]]
+    assert quoted[0] in titles and quoted[1].startswith(leads), quoted  # a title, then its lead
+    assert all(line in titles or line.startswith(leads) for line in quoted), quoted

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from rag import background
-from rag.features import FEATURES, candidates, is_heading, list_items, missing_specifics
+from rag.features import FEATURES, candidates, list_items, missing_specifics
 from rag.query import analyse
 from rag.settings import DEFAULT_FUSION
 
@@ -47,13 +47,6 @@ def test_kind_held_is_a_feature_of_the_sentence_holding_a_date(small_retriever) 
     _, hits, found = _candidates(small_retriever, "領袖會議什麼時候舉行？")
     november = next(c for c in found if "十一月" in _text(hits, c))
     assert november.feature("kind_held") == 1
-
-
-def test_a_title_line_is_a_heading() -> None:
-    text = "Normans\nThe Normans were the people who gave their name to Normandy."
-    assert is_heading(text, 0, 7, set())
-    assert not is_heading(text, 8, len(text), set())
-    assert is_heading("供應鏈韌性報告", 0, 7, {"供應鏈韌性報告"})
 
 
 def test_list_items_follow_a_lead_in() -> None:

@@ -185,6 +185,17 @@ def test_who_wrote_this_brings_the_opening_passage(real: tuple[Path, Retriever])
         assert top.start == min(c.start for c in retriever.data.chunks)
 
 
+def test_an_opening_of_title_lines_is_followed_by_the_lead(real: tuple[Path, Retriever]) -> None:
+    _, retriever = real  # the article opens with its title and byline, then a photo caption
+    chunks = retriever.data.chunks
+    opening, caption, lead = (chunks[i] for i in retriever.leads)
+    assert retriever.leads[0] == retriever.openings[0]
+    assert all(opening.heading(s) for s in range(len(opening.sentences)))  # title, byline
+    assert caption.kind == "caption" and "7月29日至8月21日" in lead.text
+    found = retriever.search("What is this article about?", k=3)
+    assert {p.id for p in found} == {c.id for c in (opening, caption, lead)}
+
+
 def test_about_the_document_with_several_documents(small: tuple[Path, Retriever]) -> None:
     _, retriever = small
     openings = {}

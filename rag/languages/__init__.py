@@ -34,6 +34,7 @@ __all__ = [
     "NUMBER",
     "QUESTION_WORDS",
     "STOP_WORDS",
+    "SUMMARY",
     "THANKS",
     "AnswerKind",
     "stem",
@@ -67,6 +68,9 @@ THANKS = re.compile(rf"(?:{zh.THANKS}|{en.THANKS}){_CLOSING}", re.I)
 
 ABOUT_THE_DOCUMENT = re.compile(f"{en.ABOUT_THE_DOCUMENT}|{zh.ABOUT_THE_DOCUMENT}", re.I)
 """A question about the document itself: who wrote it, what it is about."""
+
+SUMMARY = re.compile(f"{en.SUMMARY}|{zh.SUMMARY}", re.I)
+"""Of the questions about the document, one asking what it says (with ABOUT_THE_DOCUMENT)."""
 
 NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
 """A word that denies what its sentence says ("未獲", "not"), in either language."""

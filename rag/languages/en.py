@@ -51,6 +51,10 @@ ABOUT_THE_DOCUMENT = (
     r"|\b(?:who\s+(?:wrote|is\s+the\s+author|authored)|author)\b"
 )
 
+# … and of those, one asking what it says ("What is this report about?", "Summarize the
+# article"), not who wrote it or what it is called
+SUMMARY = r"\babout\b|summar|\bmain (?:points?|ideas?|topics?)\b|\bgist\b|\bkey points?\b"
+
 MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 NUMBER_WORDS = (  # numbers in words: "forty-two", "six million"
     r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"

@@ -45,6 +45,9 @@ ABOUT_THE_DOCUMENT = (
     r"|(?:文章|本文)(?:的)?(?:主要|主題|主题|大意|重點|重点|在談|在谈|在講|在讲)"
 )
 
+# … and of those, one asking what it says ("這篇文章的重點是什麼？"), not who wrote it
+SUMMARY = r"談|谈|講|讲|說|说|關於|关于|主題|主题|內容|内容|重點|重点|大意|主要|摘要|總結|总结"
+
 NUMERAL = r"(?:\d+(?:[.,]\d+)?|[一二兩两三四五六七八九十百千萬万億亿]+)"
 
 # how a question asks for each kind of answer (see rag.answer_types)
