@@ -120,8 +120,11 @@ def find_sources(folder: str | Path) -> list[Path]:
         if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith(".")
     )
     if not files:
+        others = list(unsupported_files(root))
+        skipped = f"; skipped {', '.join(others[:5])}{' …' if len(others) > 5 else ''}"
         raise DocumentError(
-            f"no documents in seeds folder: {root} (supported: {', '.join(SOURCE_SUFFIXES)})"
+            f"no documents in seeds folder: {root} (supported: {', '.join(SOURCE_SUFFIXES)}"
+            f"{skipped if others else ''})"
         )
     return files
 

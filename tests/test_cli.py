@@ -129,6 +129,7 @@ def test_build_without_sources_fails_with_a_message_naming_the_folder(
     assert captured.err.startswith("error: ")
     assert str(seeds) in captured.err
     assert ("not found" if kind == "missing" else "no documents in seeds folder") in captured.err
+    assert ("skipped notes.xlsx" in captured.err) == (kind == "empty")  # what was there
     assert "Traceback" not in captured.err
 
 
