@@ -35,6 +35,7 @@ BlockKind = Literal["heading", "paragraph", "list", "caption"]
 # A sentence, line or list lead-in that is complete ends with one of these.
 _TERMINAL = set("。！？；：:!?;.…」』”’）)】■")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_FENCES = ("```", "~~~")  # the lines around a Markdown code block
 _BULLET = re.compile(r"^\s*(?:[-*•・]|\d+[.)、])\s+")
 # Photo credit: （圖／APEC官網） or (圖／2023年APEC CEO Summit 官網)
 _CREDIT = re.compile(
@@ -321,9 +322,11 @@ def _join(a: tuple[str, list[int]], b: tuple[str, list[int]]) -> tuple[str, list
 def _is_broken(text: str) -> bool:
     """A paragraph cut off mid-sentence: long enough to be prose, no closing punctuation.
 
-    Short unterminated lines (a byline, a date line) stand on their own.
+    Short unterminated lines (a byline, a date line) and Markdown code blocks (fenced in
+    ``` or ~~~) stand on their own.
     """
-    return len(text) >= _MIN_PROSE and text[-1] not in _TERMINAL
+    code = text.endswith(_FENCES)
+    return len(text) >= _MIN_PROSE and text[-1] not in _TERMINAL and not code
 
 
 def _is_caption(text: str) -> bool:
@@ -369,7 +372,7 @@ def parse_blocks(original: str) -> list[Block]:
         if not text:
             continue
         prev = pieces[-1] if pieces else None
-        if prev and prev[0] == "paragraph" and _is_broken(prev[1]):
+        if prev and prev[0] == "paragraph" and _is_broken(prev[1]) and not text.startswith(_FENCES):
             joined = _join((prev[1], prev[2]), (text, offs))
             pieces[-1] = ("paragraph", joined[0], joined[1], 0)
         else:

@@ -142,6 +142,21 @@ def test_english_sentence_broken_across_blank_line() -> None:
     assert_offsets([block], original)
 
 
+def test_a_markdown_code_block_is_joined_to_no_paragraph() -> None:
+    original = (
+        "Install the extra package with pip before you run the tool\n\n"
+        "```bash\npip install -e \".[milvus]\"\n```\n\n"
+        "Without it, a command given a Milvus store stops with a message.\n"
+    )
+    blocks = parse_blocks(original)
+    assert [b.text for b in blocks] == [
+        "Install the extra package with pip before you run the tool",
+        '```bash pip install -e ".[milvus]" ```',
+        "Without it, a command given a Milvus store stops with a message.",
+    ]
+    assert_offsets(blocks, original)
+
+
 def test_complete_paragraphs_are_not_joined() -> None:
     original = "這是一個完整而且足夠長的段落，它以句號結束，所以不應該和下一段合併。\n\n下一段。\n"
     blocks = parse_blocks(original)
