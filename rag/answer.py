@@ -325,12 +325,17 @@ def summarise(
                     body.append(s)
                 elif index in openings and s_i == 0:
                     title.append(s)  # the line the document opens with
+        group: list[Scored] = []  # its title with as much of its lead as fits, or nothing
+        size = total
         for s in [*title, *body[: policy.summary_sentences]]:
-            size = s.candidate.span[1] - s.candidate.span[0]
-            if len(picked) >= policy.max_sentences or (picked and total + size > policy.max_chars):
+            size += s.candidate.span[1] - s.candidate.span[0]
+            full = len(picked) + len(group) >= policy.max_sentences
+            if full or ((picked or group) and size > policy.max_chars):
                 break
-            picked.append(s)
-            total += size
+            group.append(s)
+        if len(group) > len(title):
+            picked += group
+            total += sum(s.candidate.span[1] - s.candidate.span[0] for s in group)
     if not picked:
         return None
     answer = compose(query, hits, picked, policy, 0.0, picked)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from rag.answer import (
 )
 from rag.documents import displayed
 from rag.llm import LLMConfig
+from rag.settings import DEFAULT_POLICY
 from rag.types import Answer, Draft, Passage
 from tests.conftest import SIX_AREAS
 from tests.openai_server import FakeOpenAIServer
@@ -411,3 +413,10 @@ def test_what_the_article_is_about_is_its_lead(assistant, question: str) -> None
     title, lead = answer.text.splitlines()[1:3]
     assert "灣區議程" in title and "7月29日至8月21日" in lead  # the title, then the first sentence
     assert "王薊暄" not in answer.text  # the byline says who wrote it, not what it says
+
+
+def test_a_title_is_never_quoted_without_its_lead(assistant) -> None:
+    one = Assistant(assistant.retriever, llm=None, policy=replace(DEFAULT_POLICY, max_sentences=1))
+    answer = one.ask("What is this article about?")
+    assert answer.stage == "compose"  # no room for title and lead: answered as any question
+    assert not answer.text.splitlines()[1].startswith("2023年APEC第三次資深官員會議焦點")
