@@ -36,6 +36,8 @@ BlockKind = Literal["heading", "paragraph", "list", "caption"]
 _TERMINAL = set("。！？；：:!?;.…」』”’）)】■")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _FENCES = ("```", "~~~")  # the lines around a Markdown code block
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")  # a row of a Markdown table: | a | b |
+_TABLE_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")  # the |---|---| under its header
 _BULLET = re.compile(r"^\s*(?:[-*•・]|\d+[.)、])\s+")
 # Photo credit: （圖／APEC官網） or (圖／2023年APEC CEO Summit 官網)
 _CREDIT = re.compile(
@@ -286,9 +288,14 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
 
 def displayed(span: str) -> str:
     """What a span of an original file is shown as once cleaned: Markdown heading marks,
-    bullets, photo credits and end marks dropped, whitespace folded (none between Chinese
-    characters, one space between words). A quoted sentence is ``displayed`` of its span."""
-    lines = [_BULLET.sub("", re.sub(r"^\s*#{1,6}\s+", "", line)) for line in span.split("\n")]
+    bullets, the rule under a table's header, photo credits and end marks dropped,
+    whitespace folded (none between Chinese characters, one space between words). A
+    quoted sentence is ``displayed`` of its span."""
+    lines = [
+        _BULLET.sub("", re.sub(r"^\s*#{1,6}\s+", "", line))
+        for line in span.split("\n")
+        if not _TABLE_RULE.match(line)
+    ]
     text = _CREDIT.sub("", "\n".join(lines)).replace(_END_MARK, "")
     return clean_span(text, 0, len(text))[0].strip()
 
@@ -347,9 +354,14 @@ def parse_blocks(original: str) -> list[Block]:
             if text:
                 pieces.append(("heading", text, offs, len(heading.group(1))))
             continue
-        if all(_BULLET.match(original[s:e]) for s, e in line_spans):
-            items = []
+        table = all(_TABLE_ROW.match(original[s:e]) for s, e in line_spans)
+        if table or all(_BULLET.match(original[s:e]) for s, e in line_spans):
+            items = []  # list items, or table rows (a row a line, the rule under the header out)
             for s, e in line_spans:
+                if table:
+                    if not _TABLE_RULE.match(original[s:e]):
+                        items.append(clean_span(original, s, e))
+                    continue
                 m = _BULLET.match(original[s:e])
                 assert m is not None
                 items.append(clean_span(original, s + m.end(), e))

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 import rag
-from rag.documents import Block, Document, DocumentError, load_documents, parse_blocks
+from rag.documents import (
+    Block,
+    Document,
+    DocumentError,
+    displayed,
+    load_documents,
+    parse_blocks,
+)
 from tests.conftest import REAL_SEEDS, SEED_NAME, SIX_AREAS
 
 
@@ -155,6 +162,18 @@ def test_a_markdown_code_block_is_joined_to_no_paragraph() -> None:
         "Without it, a command given a Milvus store stops with a message.",
     ]
     assert_offsets(blocks, original)
+
+
+def test_a_markdown_table_is_a_row_a_line_without_its_rule() -> None:
+    original = (
+        "| port | what |\n|------|:-----|\n| 7860 | the chat |\n| 19530 | Milvus |\n\nAfter.\n"
+    )
+    table, after = parse_blocks(original)
+    assert table.kind == "list" and after.text == "After."
+    rows = ["| port | what |", "| 7860 | the chat |", "| 19530 | Milvus |"]
+    assert table.text.split("\n") == rows
+    assert_offsets([table, after], original)
+    assert displayed(original[table.start : table.end]) == displayed(table.text)
 
 
 def test_complete_paragraphs_are_not_joined() -> None:
