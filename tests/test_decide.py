@@ -31,7 +31,7 @@ def _context(retriever, question: str, p: float, history=()) -> Context:  # type
 
 
 def test_greetings_are_greeted(small_retriever) -> None:  # type: ignore[no-untyped-def]
-    for text in ("你好", "Hello!"):
+    for text in ("你好", "Hello!", "早上好！", "Hi there"):
         verdict = greeting(_context(small_retriever, text, 0.9))
         assert verdict is not None and verdict.kind == "greeting"
     assert greeting(_context(small_retriever, "Hello, where does tea grow?", 0.9)) is None

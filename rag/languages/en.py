@@ -41,7 +41,7 @@ FRAME_WORDS = frozenset(
     "can could should the a an of in on at to for about".split()
 )
 
-GREETING = r"hi|hello|hey|good (?:morning|afternoon|evening)"
+GREETING = r"(?:hi|hello|hey)(?: there)?|good (?:morning|afternoon|evening)"
 THANKS = r"thanks(?: a lot)?|thank you(?: very much)?|many thanks|cheers"
 
 # a question about the document itself: its author, title or topic

@@ -35,7 +35,7 @@ POINTS_BACK = (
 # words that frame a question whatever it names (for telling its language)
 FRAME = r"什麼|什么|哪|誰|谁|嗎|吗|呢|幾|几|多少|如何|怎麼|怎么|是|的|在|有|了"
 
-GREETING = r"你好|您好|妳好|大家好|嗨|哈囉|哈啰|早安|午安|晚安"
+GREETING = r"你好|您好|妳好|大家好|嗨|哈囉|哈啰|哈喽|早安|午安|晚安|早上好|下午好|晚上好"
 THANKS = r"(?:謝謝|谢谢|多謝|多谢|感謝|感谢)(?:你|您|妳)?"
 
 # a question about the document itself: its author, title or topic
