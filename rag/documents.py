@@ -14,6 +14,7 @@ for a text file that is the file's text, for the other formats the extracted tex
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import logging
 import re
@@ -47,6 +48,7 @@ _CREDIT = re.compile(
 _HYPHENATED = re.compile(r"-[ \t]*\n[ \t]*(?=[a-z])")
 _END_MARK = "■"
 _MIN_PROSE = 30
+_MAX_TITLE = 60  # a document's first line of at most this many characters can be its title
 
 
 class DocumentError(ValueError):
@@ -389,7 +391,24 @@ def parse_blocks(original: str) -> list[Block]:
             pieces[-1] = ("paragraph", joined[0], joined[1], 0)
         else:
             pieces.append(("paragraph", text, offs, 0))
-    return [Block(kind=k, text=t, offsets=tuple(o), level=lv) for k, t, o, lv in pieces]
+    blocks = [Block(kind=k, text=t, offsets=tuple(o), level=lv) for k, t, o, lv in pieces]
+    return _titled(blocks)
+
+
+def _titled(blocks: list[Block]) -> list[Block]:
+    """A document's first block is its title when it is one short line that ends no
+    sentence ("乙醚", "ASCII") and more follows: it then heads the document's passages,
+    as a Markdown ``#`` title does, so a sentence naming its subject only as "it" is read
+    with it."""
+    if len(blocks) < 2:
+        return blocks
+    first = blocks[0]
+    text = first.text
+    if first.kind != "paragraph" or "\n" in text or len(text) > _MAX_TITLE:
+        return blocks
+    if text[-1] in _TERMINAL:
+        return blocks
+    return [dataclasses.replace(first, kind="heading", level=1), *blocks[1:]]
 
 
 def _line_spans(original: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -219,3 +219,13 @@ def test_a_title_line_is_a_heading() -> None:
     assert is_heading("供應鏈韌性報告", 0, 7, {"供應鏈韌性報告"})
     chunk = Chunk("c", "a.txt", 0, len(text), text, "Normans", "text", ((0, 7), (8, len(text))))
     assert chunk.heading(0) and not chunk.heading(1)
+
+
+def test_a_plain_text_title_names_every_passage_of_its_document(tmp_path: Path) -> None:
+    body = "".join(f"第{i}段說明它的用途與歷史，以及它在各地的分布情形。\n\n" for i in range(40))
+    (tmp_path / "a.txt").write_text("乙醚\n\n" + body, encoding="utf-8")
+    (doc,) = load_documents(tmp_path)
+    found = chunk_document(doc)
+    assert len(found) > 1
+    assert {c.section for c in found} == {"乙醚"}
+    assert found[0].text.startswith("乙醚\n")

@@ -176,6 +176,17 @@ def test_a_markdown_table_is_a_row_a_line_without_its_rule() -> None:
     assert displayed(original[table.start : table.end]) == displayed(table.text)
 
 
+def test_a_first_line_that_ends_no_sentence_is_the_documents_title() -> None:
+    original = "乙醚\n\n乙醚是一種醚類。它是無色的液體。\n\n它以前被當作麻醉劑。\n"
+    title, first, second = parse_blocks(original)
+    assert (title.kind, title.level, title.text) == ("heading", 1, "乙醚")
+    assert [first.kind, second.kind] == ["paragraph", "paragraph"]
+    assert_offsets([title, first, second], original)
+    # a first line that is a sentence, or a document of one line, has no title
+    assert parse_blocks("乙醚是一種醚類。\n\n它是無色的液體。\n")[0].kind == "paragraph"
+    assert parse_blocks("乙醚\n")[0].kind == "paragraph"
+
+
 def test_complete_paragraphs_are_not_joined() -> None:
     original = "這是一個完整而且足夠長的段落，它以句號結束，所以不應該和下一段合併。\n\n下一段。\n"
     blocks = parse_blocks(original)
