@@ -275,6 +275,9 @@ def select(
         used.update((c.hit, c.sentence + 1 + j) for j in range(len(c.items)))
         picked.append(s)
         total += size
+    # one passage's sentences read in the document's order, the likeliest one's passage first
+    passages = {h: i for i, h in enumerate(dict.fromkeys(s.candidate.hit for s in picked))}
+    picked.sort(key=lambda s: (passages[s.candidate.hit], s.candidate.sentence))
     return sorted(picked, key=lambda s: not s.candidate.feature("kind_held"))
 
 

@@ -18,9 +18,13 @@ from rag.answer import (
     llm_messages,
     markers_consistent,
     resolve_markers,
+    select,
 )
+from rag.decide import Scored
 from rag.documents import displayed
+from rag.features import FEATURES, Candidate
 from rag.llm import LLMConfig
+from rag.query import Query
 from rag.settings import DEFAULT_POLICY
 from rag.types import Answer, Draft, Passage
 from tests.conftest import SIX_AREAS
@@ -49,6 +53,20 @@ def test_markers_consistent() -> None:
     assert not markers_consistent(Answer(text="x [2]", citations=[p]))
     assert not markers_consistent(Answer(text="x", citations=[p]))
     assert markers_consistent(Answer(text="nothing", citations=[], abstained=True))
+
+
+def _sentence(hit: int, sentence: int, p: float) -> Scored:
+    values = tuple(0.0 for _ in FEATURES)
+    return Scored(Candidate(hit, sentence, (10 * sentence, 10 * sentence + 9), (), values), p)
+
+
+def test_one_passages_sentences_are_quoted_in_the_documents_order() -> None:
+    text = "2005年的比例是多少？"
+    query = Query(text, "zh-Hans", None, text, (), (), (), {}, False, False, False)
+    scored = [_sentence(0, 3, 0.6), _sentence(1, 0, 0.5), _sentence(0, 2, 0.4)]
+    picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
+    # the likeliest sentence's passage first, its sentences in order, then the next passage
+    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 2), (0, 3), (1, 0)]
 
 
 def test_llm_messages_hold_rules_turns_and_numbered_passages() -> None:
