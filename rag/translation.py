@@ -32,8 +32,9 @@ MAX_PHRASE = 3  # words in an English phrase
 # the rules an index's words are made by, its BM25 terms (rag.lexical) and their glossary,
 # recorded with it: a build remakes older ones (reusing every vector). 2: the noun of a
 # light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's"),
-# every English form a Chinese word goes into, names without their gloss ("Chicago, USA")
-GLOSSARY_RULES = 3
+# every English form a Chinese word goes into, names without their gloss ("Chicago, USA");
+# 4: a name's opening capitalised words ("Xinyang prefecture level city in Henan")
+GLOSSARY_RULES = 4
 
 
 def _dictionary_file() -> Path | None:
@@ -129,7 +130,23 @@ def _glossary_keys(definitions: Iterable[str]) -> Iterator[str]:
         words = key.split()
         if len(words) == 2 and words[0] in LIGHT_VERBS:
             yield words[1]
-    yield from _keys(d.split(",")[0] for d in definitions if d[:1].isupper())
+    yield from _keys(_names(definitions))
+
+
+# the capitalised words a CC-CEDICT name sense opens with: "Xinyang prefecture level city in
+# Henan" names "Xinyang", "Guangdong province (Kwangtung) …" "Guangdong"
+_LEADING_NAME = re.compile(r"[A-Z][\w'.-]*(?:[ -][A-Z][\w'.-]*)*")
+
+
+def _names(definitions: Iterable[str]) -> Iterator[str]:
+    """The name of each name sense, without what CC-CEDICT says of it: up to the first
+    comma ("Chicago, USA") and its opening capitalised words ("Xinyang prefecture …")."""
+    for d in definitions:
+        if d[:1].isupper():
+            yield d.split(",")[0]
+            lead = _LEADING_NAME.match(d)
+            if lead and len(lead.group()) >= 3:
+                yield lead.group()
 
 
 def dictionary_ready() -> bool:

@@ -100,6 +100,11 @@ def test_a_name_is_found_without_what_the_dictionary_says_of_it() -> None:
     assert "芝加哥" in translate("How old is Chicago's oldest park?", glossary)
     glossary = build_glossary(tokenize(CHINESE_DOCS), into_chinese=True, into_english=False)
     assert "旧金山" in translate("Is it held in San Francisco?", glossary)
+    # "Xinyang prefecture level city in Henan", "Nanjing subprovincial city on the …"
+    vocabulary = tokenize("信陽市位於河南。南京市")
+    glossary = build_glossary(vocabulary, into_chinese=True, into_english=False)
+    assert "信阳" in translate("What is the population of Xinyang?", glossary)
+    assert "南京" in translate("When did Nanjing fall?", glossary)
 
 
 def test_two_processes_build_the_same_glossary() -> None:
