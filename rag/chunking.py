@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.documents import Block, Document
+from rag.documents import MAX_TITLE, Block, Document
 from rag.languages import NOT_A_STOP
 from rag.settings import DEFAULT_CHUNKING
 
@@ -61,7 +61,7 @@ def is_heading(text: str, a: int, b: int, headings: set[str]) -> bool:
     if line in headings:
         return True
     whole_line = (a == 0 or text[a - 1] == "\n") and (b == len(text) or text[b] == "\n")
-    return whole_line and len(line) <= 60 and line[-1:] not in "。！？；.!?;:：」”\")）"
+    return whole_line and len(line) <= MAX_TITLE and line[-1:] not in "。！？；.!?;:：」”\")）"
 
 
 @dataclass

@@ -48,7 +48,7 @@ _CREDIT = re.compile(
 _HYPHENATED = re.compile(r"-[ \t]*\n[ \t]*(?=[a-z])")
 _END_MARK = "■"
 _MIN_PROSE = 30
-_MAX_TITLE = 60  # a document's first line of at most this many characters can be its title
+MAX_TITLE = 60  # a heading or title line has at most this many characters
 
 
 class DocumentError(ValueError):
@@ -404,7 +404,7 @@ def _titled(blocks: list[Block]) -> list[Block]:
         return blocks
     first = blocks[0]
     text = first.text
-    if first.kind != "paragraph" or "\n" in text or len(text) > _MAX_TITLE:
+    if first.kind != "paragraph" or "\n" in text or len(text) > MAX_TITLE:
         return blocks
     if text[-1] in _TERMINAL:
         return blocks
