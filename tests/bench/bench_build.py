@@ -13,9 +13,13 @@ holds links to them). In this one run, in turn:
 2. ``rag build --full`` with the default runtime (``auto``: the torch runtime when torch
    is installed and the processor has native bf16);
 3. the default runtime embedding the texts as builds sent them before: every
-   ``passage_texts`` text (a one-sentence passage twice), in calls of 16.
+   ``passage_texts`` text (a one-sentence passage twice), in calls of 16;
+4. ``rag build --full`` as a user runs it, in a fresh process (every model and the
+   dictionary loaded inside the time), by this code and by an earlier release's
+   (``--baseline REV``, default 9a38386, checked out with ``git worktree``; skipped,
+   saying why, when the clone does not hold it).
 
-Torch, the weights and the CC-CEDICT dictionary are loaded first, not timed (a process
+In 1–2, torch, the weights and the CC-CEDICT dictionary are loaded first, not timed (a process
 reads the dictionary once, for its builds and its answers alike). Printed: seconds and
 passages a second of each, the ratios, and how closely the two builds' vectors agree
 (cosine of each passage and sentence vector, min and mean). A report, not a test: it
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +42,7 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parents[2]
 SEEDS = PROJECT / "seeds"
 DRCD = PROJECT.parent / "shared" / "eval" / "public" / "drcd" / "docs"
+BASELINE = "9a38386"  # the release whose build speed the target is set against
 
 
 def linked_seeds(folder: Path, extra: Path | None) -> Path:
@@ -48,6 +54,43 @@ def linked_seeds(folder: Path, extra: Path | None) -> Path:
     return folder
 
 
+def cold_build(code: Path, seeds: Path, index: Path) -> float:
+    """Seconds of ``rag build --full`` run by the package in ``code``, in a new process."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    command = [sys.executable, "-m", "rag.cli", "build", "--seeds", str(seeds)]
+    started = time.perf_counter()
+    subprocess.run(
+        [*command, "--index", str(index), "--full"],
+        cwd=code,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def against_release(rev: str, seeds: Path, tmp: Path) -> str:
+    """The cold build times of release ``rev`` and of this code, side by side."""
+    older = tmp / "baseline"
+    made = subprocess.run(
+        ["git", "-C", str(PROJECT), "worktree", "add", "--detach", str(older), rev],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode != 0:
+        return f"\n   release {rev} not compared: {made.stderr.strip() or 'git failed'}"
+    try:
+        then = cold_build(older, seeds, tmp / "baseline-index")
+        now = cold_build(PROJECT, seeds, tmp / "now-index")
+    finally:
+        subprocess.run(["git", "-C", str(PROJECT), "worktree", "remove", "--force", str(older)])
+    return (
+        f"\n   rag build --full in a new process: release {rev} {then:.1f} s, "
+        f"this code {now:.1f} s\n   release {rev} / this code = {then / now:.2f}x  (target >= 3x)"
+    )
+
+
 def agreement(a: np.ndarray, b: np.ndarray) -> str:
     cos = np.sum(np.asarray(a) * np.asarray(b), axis=1)
     return f"min {cos.min():.4f}, mean {cos.mean():.4f} (n={len(cos)})"
@@ -56,6 +99,7 @@ def agreement(a: np.ndarray, b: np.ndarray) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=Path, default=DRCD if DRCD.is_dir() else None)
+    parser.add_argument("--baseline", default=BASELINE, help="release to compare cold builds with")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(PROJECT))
     from rag.build import build_index, passage_texts
@@ -90,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for pos in range(0, len(texts), 16):
             default.embed_passages(texts[pos : pos + 16])
         before = time.perf_counter() - started
+        release = against_release(args.baseline, seeds, Path(tmp)) if args.baseline else ""
 
     n = reports["default"].passages
     print(f"\n{n} passages, {len(texts)} passage and sentence texts")
@@ -101,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"   previous embedding alone / default full build = {before / timings['default']:.2f}x")
     print(f"   vectors, default vs engine: passages {agree['vectors']}  (target >= 0.99)")
     print(f"   vectors, default vs engine: sentences {agree['sentence_vectors']}")
+    print(release)
     return 0
 
 
