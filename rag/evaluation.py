@@ -42,9 +42,16 @@ class Question:
 
 
 def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
-    """Read a question file; a malformed line raises ``ValueError`` naming the line."""
+    """Read a question file; a missing or unreadable file, or a malformed line, raises
+    ``ValueError`` naming the file (and the line)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"no question file {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read question file {path}: {exc}") from exc
     questions = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

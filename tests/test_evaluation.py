@@ -135,6 +135,20 @@ def test_a_json_line_that_is_not_an_object_raises_value_error(tmp_path: Path) ->
         load_questions(path)
 
 
+def test_a_missing_folder_or_binary_question_file_raises_value_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00 not text")
+    for path, message in (
+        (tmp_path / "absent.jsonl", "no question file .*absent"),
+        (tmp_path, "cannot read question file"),
+        (binary, "cannot read question file .*b\\.jsonl"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            load_questions(path)
+
+
 def test_bundled_question_files_load_with_unique_ids_and_verbatim_evidence() -> None:
     assert {p.name for p in BUNDLED} >= {"eval_questions.jsonl", "offtopic_questions.jsonl"}
     assert DEFAULT_QUESTIONS in BUNDLED
