@@ -385,6 +385,8 @@ def _cannot_listen(host: str, port: int) -> str | None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     problem = _cannot_listen(args.host, args.port)
+    if Path(args.index).is_file():  # the chat starts without an index, never with a file
+        problem = f"{args.index} is a file, not an index folder: choose another --index"
     if problem is None:
         from ui.app import serve  # the web app lives beside the library, not inside it
 

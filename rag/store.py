@@ -178,6 +178,8 @@ def current_version(index_dir: str | Path) -> str | None:
         return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip() or None
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise IndexStoreError(f"{index_dir} is a file, not an index folder") from None
 
 
 @contextlib.contextmanager
@@ -185,7 +187,12 @@ def build_lock(index_dir: str | Path, name: str = ".lock") -> Iterator[None]:
     """One build at a time per index folder (a second one waits); another ``name`` is
     another lock (the document library's changes take ``.library.lock`` around a build)."""
     root = Path(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise IndexStoreError(f"{root} is a file, not an index folder") from None
+    except OSError as exc:
+        raise IndexStoreError(f"cannot create the index folder {root}: {exc.strerror}") from exc
     with open(root / name, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

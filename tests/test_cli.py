@@ -397,6 +397,20 @@ def test_serve_failing_to_start_fails_with_one_line(
     )
 
 
+def test_serve_with_a_file_as_index_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+    monkeypatch.setitem(sys.modules, "ui.app", types.SimpleNamespace(serve=started.append))
+    monkeypatch.setattr("rag.cli._cannot_listen", lambda host, port: None)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not an index")
+    assert main(["serve", "--index", str(a_file)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {a_file} is a file, not an index folder: choose another --index\n"
+    assert not started
+
+
 def test_serve_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         main(["serve", "--port", "70000"])

@@ -163,6 +163,20 @@ def test_missing_index(tmp_path: Path) -> None:
     assert rag.IndexStoreError is IndexStoreError
 
 
+def test_an_index_path_that_is_a_file_or_cannot_be_made_says_so(
+    tmp_path: Path, seeds_dir: Path, fake: FakeEmbedder
+) -> None:
+    a_file = tmp_path / "index.txt"
+    a_file.write_text("not an index")
+    with pytest.raises(IndexStoreError, match="is a file, not an index folder"):
+        load_index(a_file)
+    with pytest.raises(IndexStoreError, match="is a file, not an index folder"):
+        rag.build_index(seeds_dir, a_file, embedder=fake)
+    with pytest.raises(IndexStoreError, match="cannot create the index folder"):
+        rag.build_index(seeds_dir, a_file / "inside", embedder=fake)
+    assert a_file.read_text() == "not an index"
+
+
 def test_build_killed_while_embedding_leaves_old_index(
     built: Path, seeds_dir: Path, fake: FakeEmbedder
 ) -> None:
