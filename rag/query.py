@@ -92,7 +92,9 @@ def analyse(
     policy: AnswerPolicy = DEFAULT_POLICY,
 ) -> Query:
     """Analyse ``question`` once, with the conversation ``history`` before it."""
-    if not isinstance(question, str) or not question.strip():
+    if not isinstance(question, str):
+        raise TypeError(f"a question is text (str), not {type(question).__name__}")
+    if not question.strip():
         raise ValueError("question is empty: type a question about the documents")
     text = question.strip()
     cut = max(0, len(text) - policy.max_question_chars)

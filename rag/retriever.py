@@ -220,8 +220,12 @@ class Retriever:
         has analysed the query already passes its language (``chinese``), its
         ``translated`` terms and whether it is ``about_document``.
         """
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            raise TypeError(f"a query is text (str), not {type(query).__name__}")
+        if not query.strip():
             raise ValueError("query is empty: ask a question or give search words")
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"k is a whole number, not {type(k).__name__}")
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         query = query.strip()[:MAX_QUERY_CHARS]

@@ -288,6 +288,8 @@ def test_stream_yields_deltas_then_the_answer(assistant) -> None:
 def test_empty_question_is_a_clear_error(assistant) -> None:
     with pytest.raises(ValueError, match="empty"):
         assistant.ask("   ", history=[])
+    with pytest.raises(TypeError, match="a question is text"):
+        assistant.ask(123, history=[])
 
 
 def test_document_text_is_quoted_never_obeyed(tmp_path: Path) -> None:

@@ -136,6 +136,13 @@ def test_empty_query_raises(small: tuple[Path, Retriever], query: str) -> None:
 def test_bad_k_raises(small: tuple[Path, Retriever]) -> None:
     with pytest.raises(ValueError, match="k"):
         small[1].search("tea", k=0)
+    with pytest.raises(TypeError, match="k is a whole number, not str"):
+        small[1].search("tea", k="5")  # type: ignore[arg-type]
+
+
+def test_a_query_that_is_not_text_raises_type_error(small: tuple[Path, Retriever]) -> None:
+    with pytest.raises(TypeError, match="a query is text"):
+        small[1].search(None)  # type: ignore[arg-type]
 
 
 def test_very_long_query_works(
