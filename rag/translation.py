@@ -109,6 +109,14 @@ def _lemma_candidates(word: str) -> list[str]:
                 out.append(stem[:-1])  # planned -> plan
             if stem.endswith("i"):
                 out.append(stem[:-1] + "y")  # applied -> apply
+    # an adjective made from a noun: ministerial -> minister, industrial -> industry,
+    # cultural -> culture, historical -> history, political -> politics
+    if len(word) > 6 and word.endswith("ical"):
+        out += [word[:-4] + "ics", word[:-4] + "y", word[:-2]]
+    elif len(word) > 6 and word.endswith("ial"):
+        out += [word[:-3], word[:-3] + "e", word[:-3] + "y"]
+    elif len(word) > 5 and word.endswith("al"):
+        out += [word[:-2], word[:-2] + "e"]
     return out
 
 

@@ -89,6 +89,13 @@ def test_names_are_found_as_written_or_through_the_glossary() -> None:
     assert not name_found("Washington, D.C.", evidence_of("美國華盛頓州西雅圖市"), capital)
 
 
+
+def test_a_name_made_of_an_adjective_is_found_through_its_noun() -> None:
+    glossary = {"energy": ["能源"], "minister": ["部长"], "meeting": ["会议"]}
+    energy = evidence_of("能源部長會議探討研訂新的能源目標。")
+    assert name_found("Energy Ministerial Meeting", energy, glossary)
+    assert not name_found("Energy Ministerial Committee", energy, glossary)
+
 def test_chinese_entities_are_compared_in_one_script() -> None:
     assert _missing("會議在西雅圖召開。", SOM3) == []
     assert _missing("会议在西雅图召开。", SOM3) == []  # Simplified against Traditional

@@ -60,6 +60,26 @@ def test_inflected_english_words_find_their_base_form() -> None:
     assert "举行" in translate("Where will it be held?", glossary)
 
 
+def test_an_adjective_finds_the_noun_it_is_made_from() -> None:
+    glossary = {
+        "minister": ["部长"],
+        "industry": ["工业"],
+        "culture": ["文化"],
+        "history": ["历史"],
+        "politics": ["政治"],
+        "region": ["地区"],
+        "digital": ["数位"],
+        "digit": ["数字"],
+    }
+    words = ["ministerial", "industrial", "cultural", "historical", "political", "regional"]
+    assert lemmatize(words, glossary) == [
+        "minister", "industry", "culture", "history", "politics", "region"
+    ]
+    # a word the glossary has as written stays; a short one is left alone
+    assert lemmatize(["digital", "total", "unusual"], glossary) == ["digital", "total", "unusual"]
+    assert translate("What did the energy ministerial meeting decide?", glossary) == ["部长"]
+
+
 def test_a_mixed_collection_gets_both_directions_in_one_glossary() -> None:
     vocabulary = set(tokenize(CHINESE_DOCS + ENGLISH_DOCS))
     glossary = build_glossary(vocabulary, into_chinese=True, into_english=True)
