@@ -109,6 +109,9 @@ def _lemma_candidates(word: str) -> list[str]:
                 out.append(stem[:-1])  # planned -> plan
             if stem.endswith("i"):
                 out.append(stem[:-1] + "y")  # applied -> apply
+    # a plural in -es read as one in -s: "businesses" is keyed "businesse" (english_key)
+    if word.endswith(("sse", "che", "she", "xe", "zze")):
+        out.append(word[:-1])
     # an adjective made from a noun: ministerial -> minister, industrial -> industry,
     # cultural -> culture, historical -> history, political -> politics
     if len(word) > 6 and word.endswith("ical"):

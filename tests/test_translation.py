@@ -80,6 +80,12 @@ def test_an_adjective_finds_the_noun_it_is_made_from() -> None:
     assert translate("What did the energy ministerial meeting decide?", glossary) == ["部长"]
 
 
+def test_a_plural_in_es_finds_its_singular() -> None:
+    glossary = {"business": ["企业"], "branch": ["分支"], "tax": ["税收"], "cache": ["缓存"]}
+    question = "Which businesses pay taxes in its branches and caches?"
+    assert translate(question, glossary) == ["企业", "税收", "分支", "缓存"]
+
+
 def test_a_mixed_collection_gets_both_directions_in_one_glossary() -> None:
     vocabulary = set(tokenize(CHINESE_DOCS + ENGLISH_DOCS))
     glossary = build_glossary(vocabulary, into_chinese=True, into_english=True)
