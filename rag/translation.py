@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rag.languages import LIGHT_VERBS, without_possessive
-from rag.lexical import is_han, normalise, stop_word, tokenize
+from rag.lexical import is_han, normalise, stop_word, tag, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +239,11 @@ def translate(question: str, glossary: Glossary) -> list[str]:
         return []
     # Chinese words into English ones, English words and phrases into Chinese ones: a
     # question may hold both ("Where is the leaders' meeting? 那什麼時候？")
-    chinese = [t for t in dict.fromkeys(tokenize(question)) if is_han(t)]
-    out = [w for t in chinese for w in glossary.get(t, [])]
+    chinese = [t for t in dict.fromkeys(tokenize(question)) if is_han(t) and t in glossary]
+    if any(len(t) == 1 for t in chinese):  # a character that is no noun names no topic:
+        nouns = {w for w, flag in tag(question) if flag.startswith("n")}  # 由, 把, 他
+        chinese = [t for t in chinese if len(t) > 1 or t in nouns]
+    out = [w for t in chinese for w in glossary[t]]
     words = english_key(_WORD.findall(question.lower())).split()
     words = lemmatize(words, glossary)
     used = [False] * len(words)

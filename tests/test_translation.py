@@ -155,3 +155,11 @@ def test_two_processes_build_the_same_glossary() -> None:
     ]
     assert glossaries[0] == glossaries[1]
     assert "leaders" in json.loads(glossaries[0])["领袖"]
+
+
+def test_a_chinese_character_that_is_no_noun_is_not_translated() -> None:
+    glossary = {"由": ["because", "via"], "他": ["him"], "党": ["party"], "政党": ["party"]}
+    glossary |= {"展示": ["show"], "硫": ["sulfur"]}
+    assert translate("这是由谁展示的？", glossary) == ["show"]
+    assert translate("他把政党改名了吗？", glossary) == ["party"]
+    assert translate("硫的熔点是多少？", glossary) == ["sulfur"]  # a one-character noun
