@@ -23,11 +23,20 @@ _BM25 = BM25Params()  # the parameters of rag.lexical.BM25
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """BM25 terms of a version: each term's sparse dimension and document frequency."""
+    """BM25 terms of a version: each term's sparse dimension and document frequency, and
+    how many of those documents are Chinese (None for a version written before)."""
 
     ids: dict[str, int]
     df: list[int]
     passages: int
+    chinese_df: list[int] | None = None
+
+    def held_in(self, chinese: bool) -> frozenset[str] | None:
+        """The terms some Chinese (else English) passage holds; None when not recorded."""
+        if self.chinese_df is None:
+            return None
+        counts = zip(self.ids, self.df, self.chinese_df, strict=True)
+        return frozenset(t for t, df, zh in counts if (zh if chinese else df - zh) > 0)
 
     def idf(self, term: str) -> float:
         i = self.ids.get(term)
@@ -41,10 +50,13 @@ class Vocabulary:
         }
 
     @classmethod
-    def of(cls, corpus: Sequence[Sequence[str]]) -> Vocabulary:
+    def of(cls, corpus: Sequence[Sequence[str]], chinese: Sequence[bool]) -> Vocabulary:
+        """The vocabulary of ``corpus``, whose documents are Chinese where ``chinese`` says."""
         df = Counter(t for doc in corpus for t in set(doc))
+        zh = Counter(t for doc, c in zip(corpus, chinese, strict=True) if c for t in set(doc))
         terms = sorted(df)
-        return cls({t: i for i, t in enumerate(terms)}, [df[t] for t in terms], len(corpus))
+        ids = {t: i for i, t in enumerate(terms)}
+        return cls(ids, [df[t] for t in terms], len(corpus), [zh[t] for t in terms])
 
 
 def sparse_rows(

@@ -17,6 +17,7 @@ store is opened (the answerer reads them); vectors stay in Milvus.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -82,7 +83,10 @@ class MilvusRetriever(Retriever):
         data, meta = load_version(store, vectors=False)
         words = meta["vocabulary"]
         vocabulary = Vocabulary(
-            {t: i for i, t in enumerate(words["terms"])}, words["df"], data.manifest.passages
+            {t: i for i, t in enumerate(words["terms"])},
+            words["df"],
+            data.manifest.passages,
+            words.get("chinese_df"),  # absent from a version written before
         )
         chosen = resolve_embedder(data.manifest, store, embedder)
         return cls(
@@ -196,6 +200,10 @@ class MilvusRetriever(Retriever):
 
     def known_terms(self, terms: Sequence[str]) -> frozenset[str]:
         return frozenset(t for t in terms if t in self._vocabulary.ids)
+
+    @functools.cache  # noqa: B019  one retriever per store version, two languages
+    def language_terms(self, chinese: bool) -> frozenset[str] | None:
+        return self._vocabulary.held_in(chinese)
 
 
 @contextlib.contextmanager

@@ -329,12 +329,16 @@ def save_index(store: str, data: IndexData, params: MilvusParams = DEFAULT_MILVU
         sources[source] = replace(sources[source], text=doc)
     built = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     manifest = replace(data.manifest, sources=sources, built_at=built)
-    vocabulary = Vocabulary.of(data.terms)
     chinese = [is_chinese(c.text) for c in data.chunks]
+    vocabulary = Vocabulary.of(data.terms, chinese)
     meta = {
         "manifest": json.loads(manifest.to_json()),
         "glossary": data.glossary,
-        "vocabulary": {"terms": list(vocabulary.ids), "df": vocabulary.df},
+        "vocabulary": {
+            "terms": list(vocabulary.ids),
+            "df": vocabulary.df,
+            "chinese_df": vocabulary.chinese_df,
+        },
         "multilingual": True,
     } | {doc: text for doc, (_, text) in texts.items()}
     write_version(

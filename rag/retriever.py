@@ -30,6 +30,7 @@ from rag import config, multilingual
 from rag.answer_types import AnswerKind, asked_kind, holds
 from rag.chunking import Chunk
 from rag.embeddings import Embedder, canonical_name, load_embedder
+from rag.facts import chinese_entities, latin_names
 from rag.language import detect_language, to_script
 from rag.languages import ABOUT_THE_DOCUMENT
 from rag.lexical import BM25, normalise, tokenize
@@ -77,6 +78,8 @@ class _Pool:
     plain: np.ndarray | None = None
     # the vote of rag.multilingual when the question crosses languages (else None)
     multilingual: np.ndarray | None = None
+    # the question names something no passage in its language holds (see names_unheld)
+    named_elsewhere: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class Retriever:
             data.sentence_vectors, data.sentence_codes, vector_index
         )
         self._bm25 = BM25(data.terms)
+        self._language_terms: dict[bool, frozenset[str]] = {}
         self._attach(data, embedder, fusion, rerankers)
 
     def _attach(
@@ -274,7 +278,29 @@ class Retriever:
             other_words=found.other_words,
             plain=None if qvec is plain else plain,
             multilingual=None if own.all() else self._multilingual_scores(ids, query),
+            named_elsewhere=not own.all() and self.names_unheld(query, chinese),
         )
+
+    def names_unheld(self, query: str, chinese: bool) -> bool:
+        """Does ``query`` name something (a capitalised name; a Chinese person, place or
+        organisation) whose words no passage in its own language holds? "When was Rodrigo
+        Borgia born?" over English articles none of which says "Borgia"."""
+        held = self.language_terms(chinese)
+        if held is None:
+            return False
+        names = chinese_entities(query) if chinese else latin_names(query)
+        return any(terms and not held.issuperset(terms) for terms in map(tokenize, names))
+
+    def language_terms(self, chinese: bool) -> frozenset[str] | None:
+        """The BM25 terms that some passage in Chinese (else English) holds."""
+        if chinese not in self._language_terms:
+            postings = self._bm25.postings
+            in_language = self._chinese[postings.docs] == chinese
+            starts = np.asarray(postings.indptr[:-1])[np.diff(postings.indptr) > 0]
+            held = np.logical_or.reduceat(in_language, starts) if len(starts) else []
+            terms = [postings.vocabulary[t] for t in np.flatnonzero(np.diff(postings.indptr))]
+            self._language_terms[chinese] = frozenset(t for t, h in zip(terms, held) if h)
+        return self._language_terms[chinese]
 
     def _candidates(
         self,
@@ -391,6 +417,8 @@ class Retriever:
             across = mixed and not own_side  # the question may be about the other side
             weight = f.mixed_multilingual_weight if across else f.multilingual_weight
             pool.fused += weight * _unit(pool.multilingual)
+        if mixed and pool.named_elsewhere:  # its own side cannot be what it asks about
+            pool.fused = np.where(here, f.named_elsewhere_factor * pool.fused, pool.fused)
 
     def _hits(self, pool: _Pool, k: int) -> list[Hit]:
         lexical_score = dict(pool.own_words + pool.other_words)  # they never share a passage

@@ -122,6 +122,8 @@ def test_same_results_as_the_local_index(built: tuple[Path, str]) -> None:
             assert b.lexical == pytest.approx(a.lexical, rel=1e-4)
     assert remote.known_terms(["tea", "nowhere"]) == local.known_terms(["tea", "nowhere"])
     assert remote.idf("tea") == pytest.approx(local.idf("tea"))
+    for chinese in (True, False):  # what each language's passages hold, for names
+        assert remote.language_terms(chinese) == local.language_terms(chinese)
 
 
 def test_same_answers_as_the_local_index(built: tuple[Path, str]) -> None:

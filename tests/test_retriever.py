@@ -383,6 +383,29 @@ def test_the_multilingual_vote_counts_only_across_languages(
     assert "西雅圖" in top.text
 
 
+MIXED = {
+    "pope.txt": "Pope John XXIII was born in Sotto il Monte in 1881.\n\n"
+    "He was elected pope in 1958 and opened the Second Vatican Council.\n",
+    "party.txt": "Charles Parnell led the Irish party from 1880.\n",
+    "教宗.txt": "教宗亞歷山大六世原名羅德里哥·迪波吉亞，1431年1月1日生於瓦倫西亞。\n",
+}
+
+
+def test_a_name_no_passage_of_the_question_language_holds_sends_it_across(
+    tmp_path: Path,
+) -> None:
+    rag.build_index(write_seeds(tmp_path / "seeds", MIXED), tmp_path / "i", embedder=FakeEmbedder())
+    retriever = Retriever.load(tmp_path / "i", embedder=FakeEmbedder())
+    assert retriever.names_unheld("When was Rodrigo Borgia born?", chinese=False)
+    assert not retriever.names_unheld("When was Pope John born?", chinese=False)
+    assert not retriever.names_unheld("When was he born?", chinese=False)  # names nothing
+    assert retriever.names_unheld("帕內爾領導了哪個政黨？", chinese=True)  # Parnell: English only
+    assert not retriever.names_unheld("瓦倫西亞在哪裡？", chinese=True)
+    # the English passages cannot be about Borgia: scaled to nothing, they come last
+    retriever.fusion = replace(retriever.fusion, named_elsewhere_factor=0.0)
+    assert "羅德里哥" in retriever.search("When was Rodrigo Borgia born?", 1)[0].text
+
+
 def test_an_index_without_multilingual_vectors_searches_without_the_vote(
     real: tuple[Path, Retriever],
 ) -> None:
