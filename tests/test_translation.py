@@ -6,6 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from rag.lexical import tokenize
 from rag.translation import build_glossary, english_key, lemmatize, translate
@@ -163,3 +166,30 @@ def test_a_chinese_character_that_is_no_noun_is_not_translated() -> None:
     assert translate("这是由谁展示的？", glossary) == ["show"]
     assert translate("他把政党改名了吗？", glossary) == ["party"]
     assert translate("硫的熔点是多少？", glossary) == ["sulfur"]  # a one-character noun
+
+
+def test_the_parsed_dictionary_is_kept_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import translation
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    translation._dictionary.cache_clear()
+    try:
+        parsed = translation._dictionary()
+        (copy,) = (tmp_path / "cache" / "rag").glob("cedict-*.marshal")
+        translation._dictionary.cache_clear()  # as a new process would
+        monkeypatch.setattr(translation, "_entries", lambda path: pytest.fail("parsed again"))
+        assert translation._dictionary() == parsed
+        copy.write_bytes(b"not marshal data")  # a damaged copy is parsed again and replaced
+        monkeypatch.undo()
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        translation._dictionary.cache_clear()
+        assert translation._dictionary() == parsed
+        assert copy.read_bytes() != b"not marshal data"
+        (tmp_path / "file").write_text("")  # a cache folder that cannot be made: no copy
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+        translation._dictionary.cache_clear()
+        assert translation._dictionary() == parsed
+    finally:
+        translation._dictionary.cache_clear()
