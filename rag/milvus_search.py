@@ -17,7 +17,6 @@ store is opened (the answerer reads them); vectors stay in Milvus.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -201,8 +200,7 @@ class MilvusRetriever(Retriever):
     def known_terms(self, terms: Sequence[str]) -> frozenset[str]:
         return frozenset(t for t in terms if t in self._vocabulary.ids)
 
-    @functools.cache  # noqa: B019  one retriever per store version, two languages
-    def language_terms(self, chinese: bool) -> frozenset[str] | None:
+    def _terms_held_in(self, chinese: bool) -> frozenset[str] | None:
         return self._vocabulary.held_in(chinese)
 
 

@@ -149,7 +149,6 @@ class Retriever:
             data.sentence_vectors, data.sentence_codes, vector_index
         )
         self._bm25 = BM25(data.terms)
-        self._language_terms: dict[bool, frozenset[str]] = {}
         self._attach(data, embedder, fusion, rerankers)
 
     def _attach(
@@ -169,6 +168,7 @@ class Retriever:
         self._rows = table.sentence_rows
         self._owner = np.repeat(np.arange(len(data.chunks)), np.diff(self._rows))
         self._chinese = table.chinese
+        self._language_terms: dict[bool, frozenset[str] | None] = {}  # see language_terms
         self.captions = table.captions
         self.openings = [int(i) for i in table.openings]  # each document's opening passage
         # the last questions' vectors: answering a question embeds it once, not per use
@@ -292,15 +292,18 @@ class Retriever:
         return any(terms and not held.issuperset(terms) for terms in map(tokenize, names))
 
     def language_terms(self, chinese: bool) -> frozenset[str] | None:
-        """The BM25 terms that some passage in Chinese (else English) holds."""
+        """The BM25 terms that some passage in Chinese (else English) holds (None when
+        the index does not record them); worked out once."""
         if chinese not in self._language_terms:
-            postings = self._bm25.postings
-            in_language = self._chinese[postings.docs] == chinese
-            starts = np.asarray(postings.indptr[:-1])[np.diff(postings.indptr) > 0]
-            held = np.logical_or.reduceat(in_language, starts) if len(starts) else []
-            terms = [postings.vocabulary[t] for t in np.flatnonzero(np.diff(postings.indptr))]
-            self._language_terms[chinese] = frozenset(t for t, h in zip(terms, held) if h)
+            self._language_terms[chinese] = self._terms_held_in(chinese)
         return self._language_terms[chinese]
+
+    def _terms_held_in(self, chinese: bool) -> frozenset[str] | None:
+        postings = self._bm25.postings
+        used = np.flatnonzero(np.diff(postings.indptr))  # terms that occur at all
+        in_language = self._chinese[postings.docs] == chinese
+        held = np.logical_or.reduceat(in_language, postings.indptr[used]) if len(used) else []
+        return frozenset(postings.vocabulary[t] for t, h in zip(used, held) if h)
 
     def _candidates(
         self,
