@@ -37,7 +37,7 @@ from rag.lexical import BM25, normalise, tokenize
 from rag.milvus_store import is_store_uri
 from rag.settings import DEFAULT_FUSION, DEFAULT_VECTOR_INDEX, FusionParams, VectorIndexSettings
 from rag.store import IndexData, IndexStoreError, Manifest, load_index
-from rag.translation import translate
+from rag.translation import english_names, translate
 from rag.types import Passage
 from rag.vector_index import VectorIndex, open_index
 
@@ -284,12 +284,17 @@ class Retriever:
     def names_unheld(self, query: str, chinese: bool) -> bool:
         """Does ``query`` name something (a capitalised name; a Chinese person, place or
         organisation) whose words no passage in its own language holds? "When was Rodrigo
-        Borgia born?" over English articles none of which says "Borgia"."""
-        held = self.language_terms(chinese)
-        if held is None:
+        Borgia born?" over English articles none of which says "Borgia". Not when a
+        Chinese name it holds is one the dictionary gives in English and no English passage
+        holds that either (法蘭克福, Frankfurt): such a question is about neither side."""
+        held, other = self.language_terms(chinese), self.language_terms(not chinese)
+        if held is None or other is None:
             return False
         names = chinese_entities(query) if chinese else latin_names(query)
-        return any(terms and not held.issuperset(terms) for terms in map(tokenize, names))
+        unheld = [n for n in names if tokenize(n) and not held.issuperset(tokenize(n))]
+        if chinese and any(_in_english(n, other) is False for n in unheld):
+            return False
+        return bool(unheld)
 
     def language_terms(self, chinese: bool) -> frozenset[str] | None:
         """The BM25 terms that some passage in Chinese (else English) holds (None when
@@ -574,6 +579,15 @@ def _group_max(values: np.ndarray, counts: np.ndarray, empty: float) -> np.ndarr
         starts = np.cumsum(counts) - counts
         out[held] = np.maximum.reduceat(values, starts[held])
     return out
+
+
+def _in_english(name: str, english_terms: frozenset[str]) -> bool | None:
+    """Do ``english_terms`` hold a word of what the dictionary calls the Chinese ``name``
+    (None when it gives no English name)?"""
+    english = english_names(name)
+    if not english:
+        return None
+    return any(t in english_terms for e in english for t in tokenize(e))
 
 
 def _unit(scores: np.ndarray) -> np.ndarray:

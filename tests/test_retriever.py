@@ -401,6 +401,7 @@ def test_a_name_no_passage_of_the_question_language_holds_sends_it_across(
     assert not retriever.names_unheld("When was he born?", chinese=False)  # names nothing
     assert retriever.names_unheld("帕內爾領導了哪個政黨？", chinese=True)  # Parnell: English only
     assert not retriever.names_unheld("瓦倫西亞在哪裡？", chinese=True)
+    assert not retriever.names_unheld("法蘭克福在哪裡？", chinese=True)  # Frankfurt: nowhere
     # the English passages cannot be about Borgia: scaled to nothing, they come last
     retriever.fusion = replace(retriever.fusion, named_elsewhere_factor=0.0)
     assert "羅德里哥" in retriever.search("When was Rodrigo Borgia born?", 1)[0].text
