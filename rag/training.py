@@ -183,14 +183,14 @@ def collect(
     seed: int = 0,
 ) -> tuple[list[Sample], dict[str, int]]:
     """Build the two half-collections per language and ask every question of both."""
+    missing = [name for name in FILES.values() if not (data / name).is_file()]
+    if missing:  # before any index is built
+        raise ValueError(f"{data} lacks {', '.join(missing)}: point --data at the training split")
     rng = random.Random(seed)
     all_samples: list[Sample] = []
     counts: dict[str, int] = {}
     for lang, name in FILES.items():
-        path = data / name
-        if not path.exists():
-            raise FileNotFoundError(f"{path} not found: point --data at the training split")
-        rows = read_rows(path, SOURCES[lang])
+        rows = read_rows(data / name, SOURCES[lang])
         rows = _within(rows, max_chars)
         counts[lang] = len(rows)
         halves = [[r for r in rows if _bucket(r.title) % 2 == h] for h in (0, 1)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from rag.decision import DecisionModel
 from rag.training import file_name, read_rows, train, write_articles
 from tests.conftest import FakeEmbedder
@@ -102,3 +104,13 @@ def test_training_is_reproducible_and_names_its_data(tmp_path: Path) -> None:
     assert loaded.meta["trained_on"]["candidates"] > 0
     # a sentence holding the gold answer is more likely than the others of its question
     assert loaded.weights[loaded.features.index("overlap")] > 0
+
+
+def test_a_training_folder_without_every_language_says_which_before_any_work(
+    tmp_path: Path,
+) -> None:
+    data = _fixture(tmp_path / "data")
+    (data / "zh-Hant.jsonl").unlink()
+    with pytest.raises(ValueError, match=r"lacks zh-Hant\.jsonl"):
+        train(data, tmp_path / "work", tmp_path / "m.json", embedder=FakeEmbedder())
+    assert not (tmp_path / "work").exists() and not (tmp_path / "m.json").exists()
