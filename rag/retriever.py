@@ -291,7 +291,8 @@ class Retriever:
         if held is None or other is None:
             return False
         names = chinese_entities(query) if chinese else latin_names(query)
-        unheld = [n for n in names if tokenize(n) and not held.issuperset(tokenize(n))]
+        words = {name: tokenize(name) for name in names}
+        unheld = [n for n, terms in words.items() if terms and not held.issuperset(terms)]
         if chinese and any(_in_english(n, other) is False for n in unheld):
             return False
         return bool(unheld)
