@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from rag.kept import file_key, kept
-from rag.languages import LIGHT_VERBS, without_possessive
+from rag.languages import LIGHT_VERBS, PLACE_CLASSES, without_possessive
 from rag.lexical import is_han, normalise, stop_word, tag, tokenize
 
 logger = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ MAX_PHRASE = 3  # words in an English phrase
 # recorded with it: a build remakes older ones (reusing every vector). 2: the noun of a
 # light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's"),
 # every English form a Chinese word goes into, names without their gloss ("Chicago, USA");
-# 4: a name's opening capitalised words ("Xinyang prefecture level city in Henan")
-GLOSSARY_RULES = 4
+# 4: a name's opening capitalised words ("Xinyang prefecture level city in Henan"); 5: a
+# place without its kind ("Pacific Ocean" is "Pacific" too)
+GLOSSARY_RULES = 5
 
 
 def _dictionary_file() -> Path | None:
@@ -149,13 +150,36 @@ _LEADING_NAME = re.compile(r"[A-Z][\w'.-]*(?:[ -][A-Z][\w'.-]*)*")
 
 def _names(definitions: Iterable[str]) -> Iterator[str]:
     """The name of each name sense, without what CC-CEDICT says of it: up to the first
-    comma ("Chicago, USA") and its opening capitalised words ("Xinyang prefecture …")."""
+    comma ("Chicago, USA") and its opening capitalised words ("Xinyang prefecture …");
+    a one-word place without the kind of place it is, unless that word has senses of its
+    own: "Pacific Ocean" is "Pacific" too, "Yellow River" is not "yellow"."""
     for d in definitions:
         if d[:1].isupper():
             yield d.split(",")[0]
             lead = _LEADING_NAME.match(d)
             if lead and len(lead.group()) >= 3:
                 yield lead.group()
+                words = lead.group().split()
+                place = len(words) == 2 and words[1].lower() in PLACE_CLASSES
+                if place and words[0].lower() not in _senses():
+                    yield words[0]
+
+
+@functools.cache
+def _senses() -> frozenset[str]:
+    """Every glossary key of a CC-CEDICT sense that is no name: the words of their own
+    ("yellow" of 黄) that a place name stripped of its kind must not be."""
+
+    def collect() -> frozenset[str]:
+        return frozenset(
+            key
+            for definitions in _dictionary().values()
+            for key in _keys(d for d in definitions if not d[:1].isupper())
+        )
+
+    path = _dictionary_file()
+    depends_on = f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
+    return kept("cedict-senses", depends_on, collect)  # type: ignore[no-any-return]
 
 
 def dictionary_ready() -> bool:

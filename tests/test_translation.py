@@ -136,6 +136,18 @@ def test_a_name_is_found_without_what_the_dictionary_says_of_it() -> None:
     assert "南京" in translate("When did Nanjing fall?", glossary)
 
 
+def test_a_place_is_found_without_the_kind_of_place_it_is() -> None:
+    # CC-CEDICT: 太平洋 "Pacific Ocean", 長江 "Yangtze River", 黃河 "Yellow River"
+    vocabulary = tokenize("數位太平洋議程。長江與黃河")
+    glossary = build_glossary(vocabulary, into_chinese=True, into_english=False)
+    assert "太平洋" in translate("What is the Digital Pacific Agenda?", glossary)
+    assert "长江" in translate("How long is the Yangtze?", glossary)
+    assert "黄河" in translate("Where does the Yellow River begin?", glossary)
+    assert "yellow" not in glossary  # a word with senses of its own stays one
+    glossary = build_glossary(tokenize("the Pacific"), into_chinese=False, into_english=True)
+    assert "pacific" in translate("太平洋有多大？", glossary)
+
+
 def test_two_processes_build_the_same_glossary() -> None:
     # a glossary built by iterating a set differs with Python's string hashing
     script = (

@@ -32,6 +32,7 @@ __all__ = [
     "LIGHT_VERBS",
     "NEGATION",
     "NUMBER",
+    "PLACE_CLASSES",
     "QUESTION_WORDS",
     "STOP_WORDS",
     "SUMMARY",
@@ -46,6 +47,9 @@ HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 ACRONYM = re.compile(r"\b[A-Z][A-Z\d]{1,9}\b")
+
+PLACE_CLASSES = en.PLACE_CLASSES
+"""The kind of place an English geographic name ends in ("Pacific Ocean"), lower case."""
 
 STOP_WORDS = zh.STOP_WORDS | en.STOP_WORDS
 """Words too common to search for (normalised: Simplified, lower case)."""

@@ -19,6 +19,13 @@ STOP_WORDS = frozenset(
 # is as much "priority", "to take precedence" as much "precedence"
 LIGHT_VERBS = frozenset("have take make give be".split())
 
+# the kind of place an English geographic name ends in ("Pacific Ocean", "Yangtze River"),
+# often left out ("the Pacific", "the Yangtze")
+PLACE_CLASSES = frozenset(
+    "ocean sea river lake mountain mountains island islands peninsula desert strait gulf "
+    "canal plateau basin".split()
+)
+
 # what is left of a question such as "How many?" once stop words are out: words that ask
 QUESTION_WORDS = frozenset("many much long often date time day".split())
 
