@@ -27,7 +27,8 @@ from rag.translation import Glossary, english_key, english_names, lemmatize
 _MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# a month's name or its abbreviation, not any word it begins ("markets", "novel", "mayor")
+_MONTH = rf"(?:{'|'.join(_MONTHS)}|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?![a-z])\.?"
 _RANGE = r"\s*(?:-|–|—|~|to|through|until|and|至|到|、)\s*"
 _ZH_DAY = r"(\d{1,2})\s*[日號号]"
 _ZH_MONTH_OF = r"(?:(\d{1,2})\s*月\s*)?"

@@ -40,6 +40,16 @@ def test_dates_match_across_languages_and_carry_their_month() -> None:
     assert _missing("The APEC CEO Summit is on December 14-16.", summit) == ["12/14", "12/16"]
 
 
+def test_a_month_is_its_name_not_a_word_it_begins() -> None:
+    assert facts_of("Access to international markets improved in 2022.").months == frozenset()
+    assert facts_of("The mayor made a novel decision.").months == frozenset()
+    assert facts_of("It opens in March and closes on Dec. 3.").months == {3}
+    assert facts_of("It runs 14-16 Sept.").dates == {(9, 14), (9, 16)}
+    assert latin_names("Marvin met Janet in Junction City.") == ["Marvin", "Janet", "Junction City"]
+    passage = "經濟領袖於2022年承諾改善微中小企業進入國際市場的機會。"
+    assert _missing("Leaders promised access to international markets in 2022.", passage) == []
+
+
 def test_numbers_are_compared_as_values() -> None:
     passage = "數位月舉行超過40場技術會議，預算為500萬美元，七成經濟體參加。"
     assert _missing("More than forty technical meetings were held.", passage) == []
