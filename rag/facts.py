@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rag.languages import without_possessive
+from rag.languages import GLOSS_BREAKS, without_possessive
 from rag.lexical import is_han, normalise, tag
-from rag.translation import Glossary, english_key, english_names, lemmatize
+from rag.translation import Glossary, english_key, english_names, lemmatize, proper_names
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -83,6 +83,8 @@ _STARTERS = frozenset(  # capitalised at a sentence's start, not names
 _NOT_NAME = re.compile(  # months are dates, "11th" a number: both checked as such
     rf"{_MONTH}|\d+(?:st|nd|rd|th)|(?:mon|tues|wednes|thurs|fri|satur|sun)day", re.I
 )
+# Chinese text (with the breaks of GLOSS_BREAKS) right before an English gloss in brackets
+_GLOSSED = re.compile(rf"[\u3400-\u9fff{GLOSS_BREAKS}]+(?=\([a-z])")
 _ENTITY_TAGS = frozenset({"nr", "ns", "nt", "nz", "nrt", "nrfg"})
 _TITLE = re.compile(r"[「『《“]([^「」『』《》“”\n]{2,60})[」』》”]")
 
@@ -113,6 +115,9 @@ class Evidence:
     numbers: frozenset[float]  # every value, dates' parts included
     dates: frozenset[tuple[int, int]]
     months: frozenset[int]
+    # spans of ``squashed`` naming what the passage glosses in English itself: the
+    # 莫斯科康会议中心 of 莫斯科康會議中心(Moscone Center)
+    glossed: tuple[tuple[int, int], ...] = ()
 
 
 def _value(number: float) -> float:
@@ -254,12 +259,18 @@ def evidence_of(text: str) -> Evidence:
     spans = [(a, b) for a, b, _, _ in dates] + [m.span() for m in _ZH_MONTH.finditer(text)]
     numbers = {v for a, b, v in _numbers(text) if not any(x <= a < y for x, y in spans)}
     numbers |= {float(d) for _, _, _, d in dates}
+    squashed = "".join(folded.split())
+    glossed = []
+    for m in _GLOSSED.finditer(squashed):
+        cut = max(m.group().rfind(c) for c in GLOSS_BREAKS) + 1
+        glossed.append((m.start() + cut, m.end()))
     return Evidence(
         folded=folded,
-        squashed="".join(folded.split()),
+        squashed=squashed,
         numbers=frozenset(numbers),
         dates=frozenset((m, d) for _, _, m, d in dates),
         months=frozenset(months | {m for _, _, m, _ in dates if m}),
+        glossed=tuple(glossed),
     )
 
 
@@ -319,7 +330,20 @@ def _phrase_found(words: list[str], evidence: Evidence, glossary: Glossary) -> b
     keys = [k for k in by_word if phrase in k]
     for key in (*wanted, *keys):
         fits = f" {phrase} " in f" {key} " or key in wanted
-        if fits and any(w in evidence.squashed for w in glossary.get(key, ())):
+        if fits and any(_held(w, phrase, evidence) for w in glossary.get(key, ())):
+            return True
+    return False
+
+
+def _held(word: str, phrase: str, evidence: Evidence) -> bool:
+    """Is the documents' ``word`` (a translation of the English ``phrase``) in the passage?
+    A name is not when it is only part of a longer name the passage glosses in English
+    itself: 莫斯科 (Moscow) in 莫斯科康會議中心(Moscone Center)."""
+    if phrase not in proper_names(word):
+        return word in evidence.squashed
+    for m in re.finditer(re.escape(word), evidence.squashed):
+        inside = [(a, b) for a, b in evidence.glossed if a <= m.start() and m.end() <= b]
+        if not inside or inside[0] == m.span():
             return True
     return False
 

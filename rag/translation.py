@@ -216,6 +216,12 @@ def english_names(word: str) -> list[str]:
     return list(dict.fromkeys(_keys(firsts)))
 
 
+def proper_names(word: str) -> list[str]:
+    """The names CC-CEDICT gives the Chinese ``word`` in its capitalised senses, as
+    glossary keys: 莫斯科 -> ["moscow"]; 灾害 ("calamity", "disaster") -> []."""
+    return list(dict.fromkeys(_keys(_names(_dictionary().get(word, ())))))
+
+
 def synonyms(word: str, glossary: Glossary) -> set[str]:
     """Words of Chinese documents that share an English sense, or a word of one, with
     the Chinese ``word`` (领导人 -> 领袖 through "leader", 高官 -> 官员 through "high

@@ -99,6 +99,18 @@ def test_names_are_found_as_written_or_through_the_glossary() -> None:
     assert not name_found("Washington, D.C.", evidence_of("美國華盛頓州西雅圖市"), capital)
 
 
+def test_a_name_inside_a_longer_name_the_passage_glosses_is_not_found() -> None:
+    glossary = GLOSSARY | {"moscow": ["莫斯科"], "business": ["企业"], "summit": ["高峰会"]}
+    leaders = evidence_of(LEADERS)  # 於舊金山的莫斯科康會議中心(Moscone Center)
+    assert not name_found("Moscow", leaders, glossary)  # 莫斯科 only inside 莫斯科康會議中心
+    assert not name_found("Moscow Conference Center", leaders, glossary)
+    assert name_found("San Francisco", leaders, glossary)  # before 的: not what is glossed
+    assert name_found("Moscow", evidence_of("會議在莫斯科(Moscow)舉行。"), glossary)
+    assert name_found("Moscow", evidence_of("會議在莫斯科舉行。"), glossary)  # no gloss to go by
+    # a common word inside a glossed name is still found: 企業 of 企業領袖高峰會(APEC CEO Summit)
+    assert name_found("Business Summit", leaders, glossary)
+
+
 
 def test_a_name_made_of_an_adjective_is_found_through_its_noun() -> None:
     glossary = {"energy": ["能源"], "minister": ["部长"], "meeting": ["会议"]}

@@ -25,6 +25,7 @@ __all__ = [
     "CHINESE_FRAME",
     "ENGLISH_FRAME_WORDS",
     "FOLLOW_UP",
+    "GLOSS_BREAKS",
     "GREETING",
     "HAN",
     "HOLDS",
@@ -57,6 +58,10 @@ STOP_WORDS = zh.STOP_WORDS | en.STOP_WORDS
 QUESTION_WORDS = zh.QUESTION_WORDS | en.QUESTION_WORDS
 """What is left of a question such as "那是誰？" or "How many?" once stop words are out:
 words that ask, not words that name (normalised, Simplified)."""
+
+GLOSS_BREAKS = zh.GLOSS_BREAKS
+"""What ends the Chinese name an English gloss in brackets follows (的 in 於舊金山的莫斯科康
+會議中心(Moscone Center)), normalised."""
 
 ANSWER_KIND_NOUNS = zh.ANSWER_KIND_NOUNS
 """Chinese nouns that name the kind of answer asked for (名字, 原因), not a topic."""

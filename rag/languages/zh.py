@@ -48,6 +48,10 @@ ABOUT_THE_DOCUMENT = (
 # … and of those, one asking what it says ("這篇文章的重點是什麼？"), not who wrote it
 SUMMARY = r"談|谈|講|讲|說|说|關於|关于|主題|主题|內容|内容|重點|重点|大意|主要|摘要|總結|总结"
 
+# what ends the name an English gloss in brackets follows: in 於舊金山的莫斯科康會議中心
+# (Moscone Center) the gloss names 莫斯科康會議中心 alone (normalised: Simplified)
+GLOSS_BREAKS = "的之于在和与及或、，,;；：:。"
+
 NUMERAL = r"(?:\d+(?:[.,]\d+)?|[一二兩两三四五六七八九十百千萬万億亿]+)"
 
 # how a question asks for each kind of answer (see rag.answer_types)
