@@ -56,7 +56,7 @@ def kept(
         partial = copy.with_suffix(f".{os.getpid()}.part")
         partial.write_bytes(dumps(value))
         os.replace(partial, copy)
-        for stale in copy.parent.glob(f"{name}-*.kept"):  # made from what is gone now
+        for stale in copy.parent.glob(f"{name}-{'?' * 16}.kept"):  # made from what is gone
             if stale != copy:
                 stale.unlink(missing_ok=True)
     except OSError as exc:
