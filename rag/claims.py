@@ -45,7 +45,7 @@ _END = re.compile(
 _ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[a-zA-Z])[.)]\s*")
 # jieba's tags of the names such answers give (it tags 西雅圖 alone as a person's name)
 _NAMED = {"place": ("ns", "nr", "nt", "nz"), "author": ("nr",), "chair": ("nr", "ns", "nt")}
-_LEADING = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+_LEADING = re.compile(r"^\s*(?:\d{1,2}[.)、](?!\d)\s*|[-*•]\s+)")  # "1. ", "3.包容", "- "
 _WORDY = re.compile(r"[A-Za-z0-9\u3400-\u9fff]")
 _TERMINAL = re.compile(r"[。！？；!?;.:：]*[」』”’)）]*\s*$")
 
@@ -189,7 +189,7 @@ class ClaimChecker:
             replace(c, resting=tuple(int(best[i, n - 1]) for n in c.cited))
             for i, c in enumerate(claims)
         ]
-        return Checked(tuple(_same_polarity(c, sources) for c in claims))
+        return Checked(_whole_lists([_same_polarity(c, sources) for c in claims]))
 
     def _claim(
         self,
@@ -305,6 +305,29 @@ def _same_polarity(claim: Claim, sources: Sequence[Source]) -> Claim:
     cited, resting = (tuple(x) for x in zip(*agree, strict=True)) if agree else ((), ())
     missing = claim.missing if agree else ("a denial" if not denies else "an affirmation",)
     return replace(claim, cited=cited, resting=resting, missing=missing)
+
+
+def _whole_lists(claims: Sequence[Claim]) -> tuple[Claim, ...]:
+    """A list stands or falls whole: when one of its items (lines opening with "1.", "-",
+    "•") is dropped, so are the others and the line leading in to them ("The three
+    priorities are:"). A list that lost items says something the passages do not: "the
+    three priorities are: 2. Innovation 3. Inclusion"."""
+    out = list(claims)
+    i = 0
+    while i < len(out):
+        end = i
+        while end < len(out) and _LEADING.match(out[end].text):
+            end += 1
+        if end == i:
+            i += 1
+            continue
+        start = i - 1 if i > 0 and out[i - 1].text.rstrip().endswith((":", "：")) else i
+        if any(not c.kept for c in out[i:end]):
+            for j in range(start, end):
+                if out[j].kept:
+                    out[j] = replace(out[j], cited=(), resting=(), missing=("its list",))
+        i = end
+    return tuple(out)
 
 
 def _sentence(source: Source, i: int) -> str:

@@ -79,12 +79,18 @@ def test_facts_stated_together_must_be_stated_together_in_the_passage() -> None:
     assert result.dropped[0].missing  # each name is in the passage, never both near each other
 
 
-def test_a_numbered_list_is_checked_item_by_item() -> None:
+def test_a_list_is_checked_item_by_item_and_stands_or_falls_whole() -> None:
     checker = ClaimChecker(glossary=GLOSSARY)
     reply = "1. SOM3 was held in Seattle [1].\n2. It drew 900 delegates [1]."
     result = checker.check(reply, [SOM3])
-    assert [c.kept for c in result.claims] == [True, False]
-    assert result.dropped[0].missing == ("900",)
+    assert [c.kept for c in result.claims] == [False, False]
+    assert [c.missing for c in result.claims] == [("its list",), ("900",)]
+    # the line leading in to a list goes with it; a sentence after the list stays
+    reply = "The meetings were:\n1. SOM3 in Seattle [1]\n2.漢堡會議 [1]\nSOM3 was in Seattle [1]."
+    result = checker.check(reply, [SOM3])
+    assert [c.kept for c in result.claims] == [False, False, False, True]
+    reply = "The meetings were:\n- SOM3 in Seattle [1]\n- SOM3 ran from July 29 [1]"
+    assert [c.kept for c in checker.check(reply, [SOM3]).claims[1:]] == [True, True]
 
 
 def test_an_answer_must_hold_what_was_asked_beyond_repeating_the_question() -> None:
