@@ -52,7 +52,7 @@ def kept(
         logger.info("the kept %s is unreadable (%s): made again", copy.name, exc)
     value = make()
     try:
-        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # copies may be pickles
         partial = copy.with_suffix(f".{os.getpid()}.part")
         partial.write_bytes(dumps(value))
         os.replace(partial, copy)

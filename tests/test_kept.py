@@ -24,10 +24,12 @@ def test_a_value_is_made_once_and_read_back(cache: Path) -> None:
         return {"a": [1, 2]}
 
     assert folder() == cache
+    assert not cache.exists()
     assert kept("table", "v1", make) == {"a": [1, 2]}
     assert kept("table", "v1", make) == {"a": [1, 2]}
     assert len(made) == 1
     assert len(list(cache.glob("table-*.kept"))) == 1
+    assert cache.stat().st_mode & 0o077 == 0  # the folder is the user's alone
 
 
 def test_what_it_depends_on_names_the_copy_and_the_old_one_goes(cache: Path) -> None:
