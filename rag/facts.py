@@ -22,7 +22,14 @@ from dataclasses import dataclass
 
 from rag.languages import GLOSS_BREAKS, without_possessive
 from rag.lexical import is_han, normalise, tag
-from rag.translation import Glossary, english_key, english_names, lemmatize, proper_names
+from rag.translation import (
+    Glossary,
+    common_word,
+    english_key,
+    english_names,
+    lemmatize,
+    proper_names,
+)
 
 _MONTHS = (
     "january february march april may june july august september october november december"
@@ -202,7 +209,7 @@ def latin_names(sentence: str) -> list[str]:
         name = without_possessive(m.group().strip(" .'’-"))  # "University of Chicago's"
         words = name.split()
         start = not sentence[: m.start()].strip(" \"'“‘([（「*-")
-        if start and words and words[0].lower() in _STARTERS:
+        if start and words and (words[0].lower() in _STARTERS or common_word(words[0])):
             words = words[1:]
             while words and words[0].lower() in _CONNECTORS:
                 words = words[1:]

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from rag.kept import file_key, kept
-from rag.languages import LIGHT_VERBS, PLACE_CLASSES, without_possessive
+from rag.languages import LIGHT_VERBS, PLACE_CLASSES, stem, without_possessive
 from rag.lexical import is_han, normalise, stop_word, tag, tokenize
 
 logger = logging.getLogger(__name__)
@@ -102,12 +102,12 @@ def _lemma_candidates(word: str) -> list[str]:
         out.append(_IRREGULAR[word])
     for suffix in ("ing", "ed"):
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            out += [stem, stem + "e"]
-            if len(stem) > 2 and stem[-1] == stem[-2]:
-                out.append(stem[:-1])  # planned -> plan
-            if stem.endswith("i"):
-                out.append(stem[:-1] + "y")  # applied -> apply
+            base = word[: -len(suffix)]
+            out += [base, base + "e"]
+            if len(base) > 2 and base[-1] == base[-2]:
+                out.append(base[:-1])  # planned -> plan
+            if base.endswith("i"):
+                out.append(base[:-1] + "y")  # applied -> apply
     # a plural in -es read as one in -s: "businesses" is keyed "businesse" (english_key)
     if word.endswith(("sse", "che", "she", "xe", "zze")):
         out.append(word[:-1])
@@ -180,6 +180,32 @@ def _senses() -> frozenset[str]:
     path = _dictionary_file()
     depends_on = f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
     return kept("cedict-senses", depends_on, collect)  # type: ignore[no-any-return]
+
+
+def common_word(word: str) -> bool:
+    """Is the English ``word`` (any case, any ending) one CC-CEDICT gives as a sense, and
+    never as a name? "Strong", "Improving" are; "China" (中国), "Seattle" are not."""
+    common, named = _word_stems()
+    return stem(word.lower()) in common - named
+
+
+@functools.cache
+def _word_stems() -> tuple[frozenset[str], frozenset[str]]:
+    """The stems of the one-word keys of CC-CEDICT's senses that are no names, and of its
+    one-word names (kept between processes with the dictionary)."""
+
+    def collect() -> tuple[frozenset[str], frozenset[str]]:
+        named = {
+            stem(key)
+            for definitions in _dictionary().values()
+            for key in _keys(_names(definitions))
+            if " " not in key
+        }
+        return frozenset(stem(k) for k in _senses() if " " not in k), frozenset(named)
+
+    path = _dictionary_file()
+    depends_on = f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
+    return kept("cedict-stems", depends_on, collect)  # type: ignore[no-any-return]
 
 
 def dictionary_ready() -> bool:

@@ -82,6 +82,15 @@ def test_latin_names_leave_out_sentence_starts_and_months() -> None:
     assert latin_names("National Center for APEC will host it.") == ["National Center for APEC"]
 
 
+def test_a_common_word_opening_a_sentence_is_no_name() -> None:
+    # CC-CEDICT gives "strong", "improve", "president" as senses, never as names
+    assert latin_names("Strong supply chain resilience.") == []
+    assert latin_names("Improving anti-corruption effectiveness") == []
+    assert latin_names("President Joe Biden will speak.") == ["Joe Biden"]
+    assert latin_names("China proposed it.") == ["China"]  # 中国: a name too
+    assert latin_names("Seattle hosted SOM3.") == ["Seattle", "SOM3"]
+
+
 def test_names_are_found_as_written_or_through_the_glossary() -> None:
     leaders = evidence_of(LEADERS)
     som3 = evidence_of(SOM3)
