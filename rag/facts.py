@@ -210,7 +210,7 @@ def latin_names(sentence: str) -> list[str]:
         words = name.split()
         start = not sentence[: m.start()].strip(" \"'“‘([（「*-")
         # a common word opening a sentence alone ("Strong supply chain resilience")
-        common = len(words) == 1 and common_word(words[0])
+        common = start and len(words) == 1 and common_word(words[0])
         if start and words and (words[0].lower() in _STARTERS or common):
             words = words[1:]
             while words and words[0].lower() in _CONNECTORS:
