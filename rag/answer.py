@@ -268,8 +268,8 @@ def select(
         byline = query.kind == "author"  # a byline is a short line of its own
         if (c.feature("heading") and not byline) or (c.hit, c.sentence) in used:
             continue
-        size = (c.span[1] - c.span[0]) + sum(y - x for x, y in c.items)
-        if picked and total + size > policy.max_chars:
+        size = c.chars / policy.quote_chars(c.chinese)  # a share of the quote's length
+        if picked and total + size > 1:
             continue
         used.add((c.hit, c.sentence))
         used.update((c.hit, c.sentence + 1 + j) for j in range(len(c.items)))
@@ -331,14 +331,14 @@ def summarise(
         group: list[Scored] = []  # its title with as much of its lead as fits, or nothing
         size = total
         for s in [*title, *body[: policy.summary_sentences]]:
-            size += s.candidate.span[1] - s.candidate.span[0]
+            size += s.candidate.chars / policy.quote_chars(s.candidate.chinese)
             full = len(picked) + len(group) >= policy.max_sentences
-            if full or ((picked or group) and size > policy.max_chars):
+            if full or ((picked or group) and size > 1):
                 break
             group.append(s)
         if len(group) > len(title):
             picked += group
-            total += sum(s.candidate.span[1] - s.candidate.span[0] for s in group)
+            total += sum(s.candidate.chars / policy.quote_chars(s.candidate.chinese) for s in group)
     if not picked:
         return None
     answer = compose(query, hits, picked, policy, 0.0, picked)

@@ -60,9 +60,15 @@ class Candidate:
     span: tuple[int, int]  # within the chunk's text
     items: tuple[tuple[int, int], ...]  # list lines it leads in to, within the chunk's text
     values: tuple[float, ...]  # in the order of FEATURES
+    chinese: bool = True  # is its passage in Chinese (else English)?
 
     def feature(self, name: str) -> float:
         return self.values[FEATURES.index(name)]
+
+    @property
+    def chars(self) -> int:
+        """Characters quoting it takes: it and the list lines it leads in to."""
+        return sum(b - a for a, b in (self.span, *self.items))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -128,7 +134,7 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
                 **question_level,
             }
             row = tuple(values[f] for f in FEATURES)
-            out.append(Candidate(h_i, s_i, (a, b), tuple(items), row))
+            out.append(Candidate(h_i, s_i, (a, b), tuple(items), row, hit.chinese))
     return out
 
 
