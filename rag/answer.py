@@ -284,11 +284,14 @@ def select(
 def rivals(query: Query, picked: Sequence[Scored]) -> tuple[list[Scored], list[Scored]]:
     """``picked`` split into the answer and the sentences that hold another value of the
     one thing asked: for "那什麼時候？" after a question on the leaders' meeting, the CEO
-    Summit's 14日至16日 besides the meeting's 11月15日至17日. The latter are quoted
-    after the answer, as also mentioned: they may hold it when the first does not."""
-    if query.kind not in ONE_VALUE or not picked[0].candidate.feature("kind_held"):
+    Summit's 14日至16日 besides the meeting's 11月15日至17日. The likeliest sentence
+    holding a value is the answer, wherever it stands in the document; the others are
+    quoted after it, as also mentioned: they may hold the value when it does not."""
+    holding = [s for s in picked if s.candidate.feature("kind_held")]
+    if query.kind not in ONE_VALUE or not holding:
         return list(picked), []
-    also = [s for s in picked[1:] if s.candidate.feature("kind_held")]
+    best = max(holding, key=lambda s: s.probability)
+    also = [s for s in holding if s is not best]
     return [s for s in picked if s not in also], also
 
 

@@ -18,6 +18,7 @@ from rag.answer import (
     llm_messages,
     markers_consistent,
     resolve_markers,
+    rivals,
     select,
 )
 from rag.decide import Scored
@@ -67,6 +68,18 @@ def test_one_passages_sentences_are_quoted_in_the_documents_order() -> None:
     picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
     # the likeliest sentence's passage first, its sentences in order, then the next passage
     assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 2), (0, 3), (1, 0)]
+
+
+def test_the_likeliest_sentence_holding_the_kind_asked_leads() -> None:
+    """Of two quoted sentences holding a year, the likelier one is the answer, even when
+    the other comes first in the document; the other is quoted as also mentioned."""
+    text = "In what year did Columbia found Epic Records?"
+    query = Query(text, "en", "year", text, (), (), (), {}, False, False, False)
+    held = tuple(float(f == "kind_held") for f in FEATURES)
+    earlier = Scored(Candidate(0, 0, (0, 9), (), held), 0.3)
+    likelier = Scored(Candidate(0, 1, (10, 19), (), held), 0.5)
+    answer, also = rivals(query, [earlier, likelier])
+    assert answer == [likelier] and also == [earlier]
 
 
 def test_an_english_quote_may_be_longer_than_a_chinese_one() -> None:
