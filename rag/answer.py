@@ -275,10 +275,29 @@ def select(
         used.update((c.hit, c.sentence + 1 + j) for j in range(len(c.items)))
         picked.append(s)
         total += size
-    # one passage's sentences read in the document's order, the likeliest one's passage first
-    passages = {h: i for i, h in enumerate(dict.fromkeys(s.candidate.hit for s in picked))}
-    picked.sort(key=lambda s: (passages[s.candidate.hit], s.candidate.sentence))
-    return sorted(picked, key=lambda s: not s.candidate.feature("kind_held"))
+    return in_reading_order(picked)
+
+
+def in_reading_order(picked: Sequence[Scored]) -> list[Scored]:
+    """``picked`` as quoted: sentences that follow each other in one passage stay together
+    in the document's order ("…：一家名为…；" before "另一家名为…"); such runs lead by their
+    likeliest sentence, those holding the kind of answer asked for (a date for "when")
+    first."""
+    runs: list[list[Scored]] = []
+    for s in sorted(picked, key=lambda s: (s.candidate.hit, s.candidate.sentence)):
+        c = s.candidate
+        if runs:
+            last = runs[-1][-1].candidate
+            if c.hit == last.hit and c.sentence == last.sentence + 1 + len(last.items):
+                runs[-1].append(s)
+                continue
+        runs.append([s])
+
+    def lead(run: list[Scored]) -> tuple[bool, float]:
+        holds = any(s.candidate.feature("kind_held") for s in run)
+        return (not holds, -max(s.probability for s in run))
+
+    return [s for run in sorted(runs, key=lead) for s in run]
 
 
 def rivals(query: Query, picked: Sequence[Scored]) -> tuple[list[Scored], list[Scored]]:

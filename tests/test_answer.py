@@ -68,6 +68,10 @@ def test_one_passages_sentences_are_quoted_in_the_documents_order() -> None:
     picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
     # the likeliest sentence's passage first, its sentences in order, then the next passage
     assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 2), (0, 3), (1, 0)]
+    # sentences apart in one passage are runs of their own: the likelier leads
+    scored = [_sentence(0, 5, 0.6), _sentence(1, 0, 0.5), _sentence(0, 1, 0.4)]
+    picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
+    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 5), (1, 0), (0, 1)]
 
 
 def test_the_likeliest_sentence_holding_the_kind_asked_leads() -> None:
