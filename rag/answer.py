@@ -279,16 +279,16 @@ def select(
 
 
 def in_reading_order(picked: Sequence[Scored]) -> list[Scored]:
-    """``picked`` as quoted: sentences that follow each other in one passage stay together
-    in the document's order ("…：一家名为…；" before "另一家名为…"); such runs lead by their
-    likeliest sentence, those holding the kind of answer asked for (a date for "when")
-    first."""
+    """``picked`` as quoted: likeliest first, those holding the kind of answer asked for (a
+    date for "when") leading, except that a sentence ending in a semicolon or comma keeps
+    the one that goes on from it right after it ("一家名为…；" then "另一家名为…")."""
     runs: list[list[Scored]] = []
     for s in sorted(picked, key=lambda s: (s.candidate.hit, s.candidate.sentence)):
         c = s.candidate
         if runs:
             last = runs[-1][-1].candidate
-            if c.hit == last.hit and c.sentence == last.sentence + 1 + len(last.items):
+            follows = c.sentence == last.sentence + 1 + len(last.items)
+            if c.hit == last.hit and follows and last.unfinished:
                 runs[-1].append(s)
                 continue
         runs.append([s])

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # Sentence ends: Chinese full stops, English ends followed by a space, and closers after them.
 _SENTENCE_END = re.compile(r"(?:[。！？；!?;]|\.(?=\s|$))[」』”’）)】]*")
 _CLAUSE_END = re.compile(r"[，、,：:][」』”’）)】]*")
+# a sentence ending in one of these goes on in the next: cut at a semicolon, or a long one
+# at a comma (a colon leads in to list lines, which are quoted with it)
+UNFINISHED = frozenset("；;，、,")
 _SMALL = 80  # characters: a unit this short merges with a neighbour
 
 

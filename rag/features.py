@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from rag import background, grounding
 from rag.answer_types import holds
-from rag.chunking import is_heading
+from rag.chunking import UNFINISHED, is_heading
 from rag.languages import ACRONYM, NUMBER, stem
 from rag.lexical import tokenize
 from rag.query import Query
@@ -61,6 +61,7 @@ class Candidate:
     items: tuple[tuple[int, int], ...]  # list lines it leads in to, within the chunk's text
     values: tuple[float, ...]  # in the order of FEATURES
     chinese: bool = True  # is its passage in Chinese (else English)?
+    unfinished: bool = False  # it ends in a semicolon or comma: the next sentence goes on
 
     def feature(self, name: str) -> float:
         return self.values[FEATURES.index(name)]
@@ -134,7 +135,8 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
                 **question_level,
             }
             row = tuple(values[f] for f in FEATURES)
-            out.append(Candidate(h_i, s_i, (a, b), tuple(items), row, hit.chinese))
+            unfinished = sentence.rstrip()[-1:] in UNFINISHED
+            out.append(Candidate(h_i, s_i, (a, b), tuple(items), row, hit.chinese, unfinished))
     return out
 
 

@@ -56,22 +56,24 @@ def test_markers_consistent() -> None:
     assert markers_consistent(Answer(text="nothing", citations=[], abstained=True))
 
 
-def _sentence(hit: int, sentence: int, p: float) -> Scored:
+def _sentence(hit: int, sentence: int, p: float, unfinished: bool = False) -> Scored:
     values = tuple(0.0 for _ in FEATURES)
-    return Scored(Candidate(hit, sentence, (10 * sentence, 10 * sentence + 9), (), values), p)
+    span = (10 * sentence, 10 * sentence + 9)
+    return Scored(Candidate(hit, sentence, span, (), values, True, unfinished), p)
 
 
-def test_one_passages_sentences_are_quoted_in_the_documents_order() -> None:
+def test_a_sentence_that_goes_on_in_the_next_is_quoted_before_it() -> None:
     text = "2005年的比例是多少？"
     query = Query(text, "zh-Hans", None, text, (), (), (), {}, False, False, False)
+    # sentence 2 ends in "；": 2 and 3 are one run, in the document's order, led by 3's
+    # probability; then the next passage
+    scored = [_sentence(0, 3, 0.6), _sentence(1, 0, 0.5), _sentence(0, 2, 0.4, True)]
+    picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
+    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 2), (0, 3), (1, 0)]
+    # a finished sentence does not hold the next one back: the likelier leads
     scored = [_sentence(0, 3, 0.6), _sentence(1, 0, 0.5), _sentence(0, 2, 0.4)]
     picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
-    # the likeliest sentence's passage first, its sentences in order, then the next passage
-    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 2), (0, 3), (1, 0)]
-    # sentences apart in one passage are runs of their own: the likelier leads
-    scored = [_sentence(0, 5, 0.6), _sentence(1, 0, 0.5), _sentence(0, 1, 0.4)]
-    picked = select(query, scored, DEFAULT_POLICY, threshold=0.1)
-    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 5), (1, 0), (0, 1)]
+    assert [(s.candidate.hit, s.candidate.sentence) for s in picked] == [(0, 3), (1, 0), (0, 2)]
 
 
 def test_the_likeliest_sentence_holding_the_kind_asked_leads() -> None:

@@ -107,3 +107,12 @@ def test_ungrounded_counts_chinese_nouns_the_documents_never_mention(tmp_path) -
     assert unknown[0].feature("ungrounded") == 1
     _, _, english = _candidates(retriever, "Where is the secretariat?")
     assert english[0].feature("ungrounded") == 0  # checked for Chinese questions only
+
+
+def test_a_candidate_knows_its_language_length_and_whether_it_goes_on(small_retriever) -> None:  # type: ignore[no-untyped-def]
+    _, hits, found = _candidates(small_retriever, "領袖會議在哪裡舉行？")
+    for c in found:
+        text = _text(hits, c)
+        assert c.chinese == hits[c.hit].chinese
+        assert c.chars == len(text) + sum(y - x for x, y in c.items)
+        assert c.unfinished == (text.rstrip()[-1:] in "；;，、,")
