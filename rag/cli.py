@@ -335,7 +335,7 @@ def _print_eval(report: dict[str, object]) -> None:
     if "answers" in report:
         print(
             "answers (default answerer)\n  language  answerable  fact  wrongly-refused  "
-            "unanswerable  abstained  markers-ok  median-chars"
+            "unanswerable  abstained  markers-ok  median-chars  fact-first-line"
         )
         for lang, a in _ordered(report["answers"]):  # type: ignore[arg-type]
             answerable, unanswerable = a.answerable > 0, a.unanswerable > 0
@@ -344,6 +344,7 @@ def _print_eval(report: dict[str, object]) -> None:
                 f" {_rate(a.wrong_refusals, answerable, 16)}"
                 f" {a.unanswerable:13d} {_rate(a.abstention, unanswerable, 10)}"
                 f" {a.markers_ok:11.2f} {_rate(a.median_chars, answerable, 13, '.0f')}"
+                f" {_rate(a.first_fact, answerable, 16)}"
             )
         failures = report["answers"]["all"].failures  # type: ignore[index]
         if failures:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answer import markers_consistent
+from rag.answer import LEAD_IN, markers_consistent
 from rag.documents import load_sources
 from rag.embeddings import Embedder
 from rag.language import to_simplified
@@ -152,6 +152,7 @@ class AnswerScores:
     answerable: int = 0
     unanswerable: int = 0
     fact_rate: float = 0.0  # answerable questions whose answer holds the expected fact
+    first_fact: float = 0.0  # … whose first quoted line holds it (what is read first)
     wrong_refusals: float = 0.0  # answerable questions that were declined
     abstention: float = 0.0  # unanswerable questions that were declined
     markers_ok: float = 0.0  # answers whose markers all resolve and citations are all used
@@ -185,6 +186,9 @@ def evaluate_answers(
             scores.fact_rate = statistics.fmean(
                 float(not a.abstained and has_fact(a.text, q)) for q, a in answerable
             )
+            scores.first_fact = statistics.fmean(
+                float(not a.abstained and has_fact(first_line(a.text), q)) for q, a in answerable
+            )
             scores.wrong_refusals = statistics.fmean(float(a.abstained) for _, a in answerable)
             scores.median_chars = (
                 statistics.median(len(a.text) for _, a in answerable if not a.abstained)
@@ -202,6 +206,14 @@ def evaluate_answers(
         ]
         out[key] = scores
     return out
+
+
+def first_line(answer_text: str) -> str:
+    """The first line an answer quotes or says, after its lead-in ("From the documents:")."""
+    lines = [line for line in answer_text.splitlines() if line.strip()]
+    if lines and lines[0].strip() in LEAD_IN.values():
+        lines = lines[1:]
+    return lines[0] if lines else ""
 
 
 def load_originals(seeds: str | Path) -> dict[str, str]:

@@ -18,6 +18,7 @@ from rag.evaluation import (
     WindowBaseline,
     evaluate_answers,
     evaluate_retrieval,
+    first_line,
     has_fact,
     is_relevant,
     load_originals,
@@ -323,6 +324,7 @@ def test_evaluate_answers_scores_facts_refusals_abstention_and_markers() -> None
 
     assert (en.answerable, en.unanswerable) == (2, 1)
     assert en.fact_rate == 0.5
+    assert en.first_fact == 0.5  # "right" holds it on its one line
     assert en.wrong_refusals == 0.0
     assert en.abstention == 1.0
     assert en.markers_ok == pytest.approx(2 / 3)  # "wrong" cites a passage it never marks
@@ -427,3 +429,14 @@ def test_window_baseline_cuts_fixed_windows_that_map_back_to_the_original(
     hits = baseline.search("Green tea grows best on misty hillsides", k=2)
     assert len(hits) == 2
     assert hits[0].source == "tea.txt" and hits[0].start == 0
+
+
+def test_the_first_line_is_the_first_quote_after_the_lead_in() -> None:
+    assert first_line("From the documents:\nSeattle hosted it. [1]\nAlso mentioned:\nX [2]") == (
+        "Seattle hosted it. [1]"
+    )
+    assert first_line("根據文件：\n\n會議於西雅圖召開。 [1]") == "會議於西雅圖召開。 [1]"
+    assert first_line("The meeting was in Seattle [1]. It ran three weeks [1].") == (
+        "The meeting was in Seattle [1]. It ran three weeks [1]."
+    )
+    assert first_line("") == ""
