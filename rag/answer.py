@@ -24,7 +24,7 @@ from rag import grounding, multilingual
 from rag.answer_types import ONE_VALUE
 from rag.decide import STAGES, Context, Decline, Scored, Stage, decide
 from rag.decision import DEFAULT_MODEL, DecisionModel
-from rag.features import candidates
+from rag.features import Candidate, candidates
 from rag.generate import Generator, llm_messages, resolve_markers
 from rag.language import Language, to_simplified_characters
 from rag.llm import ChatClient, LLMConfig
@@ -268,7 +268,7 @@ def select(
         byline = query.kind == "author"  # a byline is a short line of its own
         if (c.feature("heading") and not byline) or (c.hit, c.sentence) in used:
             continue
-        size = c.chars / policy.quote_chars(c.chinese)  # a share of the quote's length
+        size = _share(c, policy)
         if picked and total + size > 1:
             continue
         used.add((c.hit, c.sentence))
@@ -276,6 +276,12 @@ def select(
         picked.append(s)
         total += size
     return in_reading_order(picked)
+
+
+def _share(c: Candidate, policy: AnswerPolicy) -> float:
+    """The share of an answer's length that quoting ``c`` takes, counted against the
+    budget of its own language (``AnswerPolicy.quote_chars``)."""
+    return c.chars / policy.quote_chars(c.chinese)
 
 
 def in_reading_order(picked: Sequence[Scored]) -> list[Scored]:
@@ -353,14 +359,15 @@ def summarise(
         group: list[Scored] = []  # its title with as much of its lead as fits, or nothing
         size = total
         for s in [*title, *body[: policy.summary_sentences]]:
-            size += s.candidate.chars / policy.quote_chars(s.candidate.chinese)
+            share = _share(s.candidate, policy)
             full = len(picked) + len(group) >= policy.max_sentences
-            if full or ((picked or group) and size > 1):
+            if full or ((picked or group) and size + share > 1):
                 break
             group.append(s)
+            size += share
         if len(group) > len(title):
             picked += group
-            total += sum(s.candidate.chars / policy.quote_chars(s.candidate.chinese) for s in group)
+            total = size
     if not picked:
         return None
     answer = compose(query, hits, picked, policy, 0.0, picked)
