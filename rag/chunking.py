@@ -26,8 +26,15 @@ from rag.settings import DEFAULT_CHUNKING
 
 logger = logging.getLogger(__name__)
 
-# Sentence ends: Chinese full stops, English ends followed by a space, and closers after them.
-_SENTENCE_END = re.compile(r"(?:[。！？；!?;]|\.(?=\s|$))[」』”’）)】]*")
+# a footnote mark after a stop belongs to its sentence: "[12]", "[citation needed]"
+_REFERENCE = r"\[[^\[\]\n]{1,40}\]"
+_CLOSERS_AFTER_STOP = "」』”’\"'）)】"
+# Sentence ends: Chinese full stops, English ends followed by a space (after any closers and
+# footnote marks), and the closers and footnote marks after them.
+_SENTENCE_END = re.compile(
+    rf"(?:[。！？；!?;]|\.(?=[{_CLOSERS_AFTER_STOP}]*(?:{_REFERENCE})*(?:\s|$)))"
+    rf"[{_CLOSERS_AFTER_STOP}]*(?:{_REFERENCE})*"
+)
 _CLAUSE_END = re.compile(r"[，、,：:][」』”’）)】]*")
 # a sentence ending in one of these goes on in the next: cut at a semicolon, or a long one
 # at a comma (a colon leads in to list lines, which are quoted with it)
@@ -116,10 +123,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 def _no_stop(text: str, m: re.Match[str]) -> bool:
     """Is the full stop ``m`` an abbreviation's ("William S. Paley") or followed by a word in
     lower case ("e.g. the")?"""
-    if m.group() != ".":
+    if not m.group().startswith("."):
         return False
     after = text[m.end() : m.end() + 3].lstrip()
-    return bool(NOT_A_STOP.search(text[max(0, m.start() - 8) : m.end()])) or after[:1].islower()
+    return bool(NOT_A_STOP.search(text[max(0, m.start() - 8) : m.start() + 1])) or after[:1].islower()
 
 
 _OPENERS, _CLOSERS = "《「『（(【“", "》」』）)】”"

@@ -146,6 +146,17 @@ def test_an_initial_or_abbreviation_ends_no_sentence() -> None:
     ]
 
 
+def test_a_footnote_mark_or_closing_quote_stays_with_its_sentence() -> None:
+    text = 'It was disputed.[citation needed] It was called "the end." Then 3.[12] 他說。[1]然後'
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "It was disputed.[citation needed]",
+        'It was called "the end."',
+        "Then 3.[12]",
+        "他說。[1]",
+        "然後",
+    ]
+
+
 def test_split_sentences_english_and_lines() -> None:
     text = "The meeting is in Seattle. It lasts 3.5 weeks! Why?\nfirst item\nsecond item"
     assert [text[a:b] for a, b in split_sentences(text)] == [
