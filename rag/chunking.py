@@ -125,8 +125,9 @@ def _no_stop(text: str, m: re.Match[str]) -> bool:
     lower case ("e.g. the")?"""
     if not m.group().startswith("."):
         return False
+    before = text[max(0, m.start() - 8) : m.start() + 1]
     after = text[m.end() : m.end() + 3].lstrip()
-    return bool(NOT_A_STOP.search(text[max(0, m.start() - 8) : m.start() + 1])) or after[:1].islower()
+    return bool(NOT_A_STOP.search(before)) or after[:1].islower()
 
 
 _OPENERS, _CLOSERS = "《「『（(【“", "》」』）)】”"
