@@ -4,8 +4,9 @@ A source is a UTF-8 ``.txt`` or ``.md`` file, a PDF, a Word ``.docx`` file or a 
 page (rag.formats reads each into text). Cleaning repairs what PDF extraction breaks
 (a sentence split across blank lines or pages, a word hyphenated at a line end, stray
 spaces inside Chinese text, headers and footers repeated on every page), recognises
-Markdown headings, bullet lists and image captions such as ``（圖／APEC官網）``, and
-drops nothing else. Every cleaned character remembers the position in the original
+Markdown headings, bullet lists and image captions such as ``（圖／APEC官網）``, drops
+footnote marks after a word or stop (``[12]``, ``[citation needed]``, as Wikipedia pages
+carry them), and drops nothing else. Every cleaned character remembers the position in the original
 text it came from, so a passage can always point back at ``original[start:end]``:
 for a text file that is the file's text, for the other formats the extracted text
 (kept beside the index, see rag.store).
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag.formats import EXTRACTED, SUFFIXES, FormatError, read_file
+from rag.languages import FOOTNOTE_MARK
 
 logger = logging.getLogger(__name__)
 
@@ -257,7 +259,7 @@ def _is_cjk(ch: str) -> bool:
 
 def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
     """Clean ``original[start:end]``: fold whitespace, drop spaces between CJK characters,
-    rejoin a word hyphenated at a line end.
+    rejoin a word hyphenated at a line end, drop footnote marks ("island.[1]").
 
     Returns the cleaned text and, for every character of it, its original index.
     """
@@ -270,6 +272,11 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
             joined = _HYPHENATED.match(original, i, end)
             if joined:
                 i = joined.end()
+                continue
+        if ch == "[" and i > start and not original[i - 1].isspace() and original[i - 1] != "]":
+            mark = FOOTNOTE_MARK.match(original, i, end)
+            if mark:  # a footnote mark after a word or stop: "island.[1]", "1950[5]"
+                i = mark.end()
                 continue
         if ch.isspace():
             j = i
@@ -290,7 +297,8 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
 
 def displayed(span: str) -> str:
     """What a span of an original file is shown as once cleaned: Markdown heading marks,
-    bullets, the rule under a table's header, photo credits and end marks dropped,
+    bullets, the rule under a table's header, photo credits, end marks and footnote marks
+    dropped,
     whitespace folded (none between Chinese characters, one space between words). A
     quoted sentence is ``displayed`` of its span."""
     lines = [

@@ -21,7 +21,7 @@ class ChunkSettings:
     target_tokens: int = 160  # long paragraphs are cut into balanced pieces of about this
     max_tokens: int = 400  # no passage is longer (a longer sentence is cut at clauses)
     max_chars: int = 400  # nor longer than this many characters
-    rules: int = 3  # version of the sentence and passage rules: raised when they change
+    rules: int = 4  # version of the sentence and passage rules: raised when they change
 
 
 @dataclass(frozen=True)

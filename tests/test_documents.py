@@ -245,3 +245,18 @@ def test_a_word_hyphenated_at_a_line_end_is_rejoined() -> None:
         "The harbour was rebuilt after the storm of 1901, with a well- Known crane."
     )
     assert original[block.offsets[block.text.index("rebuilt") + 2]] == "b"
+
+
+def test_footnote_marks_after_a_word_or_stop_are_dropped() -> None:
+    original = (
+        "Mount Example is a volcano.[1] It erupted in 1912[2][3] and 1950.[citation needed]"
+        " 火山位於北部。[來源請求] 山高[註 3] 2,341米。 See [1] and [text](http://x), [a] ok."
+    )
+    (block,) = parse_blocks(original)
+    assert block.text == (  # marks after a space, and a Markdown link, stay
+        "Mount Example is a volcano. It erupted in 1912 and 1950.火山位於北部。山高2,341米。"
+        "See [1] and [text](http://x), [a] ok."
+    )
+    for ch, at in zip(block.text, block.offsets, strict=True):
+        assert ch == " " or original[at] == ch
+    assert displayed(original) == block.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import rag
@@ -14,9 +16,9 @@ DOCS = {
     ),
     "mongols.txt": (
         "Genghis Khan\n\n"
-        "Temujin united the Mongol tribes after years of war. In 1206 he was proclaimed "
-        "Genghis Khan, the Great Khan of the Mongols, at a gathering on the Onon River. "
-        "His empire later stretched from China to the Caspian Sea.\n"
+        "Temujin united the Mongol tribes after years of war.[1] In 1206 he was proclaimed "
+        "Genghis Khan,[2] the Great Khan of the Mongols, at a gathering on the Onon River.[3][4] "
+        "His empire later stretched from China to the Caspian Sea.[citation needed]\n"
     ),
     "normans.txt": (
         "Normans\n\n"
@@ -53,6 +55,16 @@ def test_a_year_outside_the_last_two_centuries_answers_when(
     assert not answer.abstained, answer.text
     assert fact in answer.text
     assert answer.confidence is not None and 0 < answer.confidence <= 1
+
+
+@pytest.mark.slow
+def test_a_wikipedia_footnote_mark_is_never_taken_for_a_citation(assistant: rag.Assistant) -> None:
+    answer = assistant.ask("Where was Temujin proclaimed Genghis Khan?")
+    assert "Onon River" in answer.text
+    assert re.findall(r"\[(\d+)\]", answer.text) == ["1"] * len(re.findall(r"\[", answer.text))
+    assert "citation needed" not in answer.text
+    for passage in answer.citations:
+        assert "[2]" not in passage.text and "[3]" not in passage.text
 
 
 @pytest.mark.slow

@@ -69,6 +69,12 @@ ANSWER_KIND_NOUNS = zh.ANSWER_KIND_NOUNS
 FOLLOW_UP = re.compile(f"{zh.POINTS_BACK}|{en.POINTS_BACK}", re.I)
 """A question that points back to the conversation ("那什麼時候？", "Who will speak there?")."""
 
+FOOTNOTE_MARK = re.compile(
+    rf"(?:\[(?:\d{{1,3}}|[a-z]{{1,2}}|(?i:{en.FOOTNOTE_WORDS})|{zh.FOOTNOTE_WORDS})\])+(?![(\[])"
+)
+"""A run of footnote marks as Wikipedia pages carry them ("[12]", "[2][3]", "[a]",
+"[citation needed]", "[來源請求]"); cleaning drops them where they follow a word or a stop."""
+
 _CLOSING = r"[\s!！。.,，~～?？呀啊哦喔啦]*"
 GREETING = re.compile(rf"(?:{zh.GREETING}|{en.GREETING}){_CLOSING}", re.I)
 """A question that is only a greeting."""
