@@ -23,7 +23,6 @@ _DROPPED_TAGS = (
     "noscript",
     "template",
     "nav",
-    "header",
     "footer",
     "aside",
     "form",
@@ -37,6 +36,33 @@ _DROPPED_TAGS = (
     "[role=banner]",
     "[role=contentinfo]",
     "[aria-hidden=true]",
+    "[hidden]",
+    "[style*='display:none']",
+    "[style*='display: none']",
+)
+# What a MediaWiki page (Wikipedia, and every wiki that runs it) shows around its article:
+# edit links, footnote marks and the lists they point to, "From Wikipedia, the free
+# encyclopedia", notes that point to other articles, maintenance banners, the table of
+# contents, navigation boxes, categories and "Retrieved from"; ``noprint`` marks what a
+# page itself leaves out of print.
+_WIKI_CHROME = (
+    ".noprint",
+    ".mw-editsection",
+    ".mw-jump-link",
+    "sup.reference",
+    ".mw-references-wrap",
+    "ol.references",
+    ".reflist",
+    "#siteSub",
+    "#contentSub",
+    ".hatnote",
+    ".ambox",
+    ".mbox-small",
+    "#toc",
+    ".toc",
+    ".navbox",
+    ".catlinks",
+    ".printfooter",
 )
 # the character set a page declares in its first bytes: <meta charset="big5">, or
 # <meta http-equiv="Content-Type" content="text/html; charset=gb2312">
@@ -130,8 +156,11 @@ def html_text(data: bytes) -> str:
     from selectolax.lexbor import LexborHTMLParser
 
     tree = LexborHTMLParser(page_text(data))
-    for selector in _DROPPED_TAGS:
+    for selector in (*_DROPPED_TAGS, *_WIKI_CHROME):
         for node in tree.css(selector):
+            node.decompose()
+    for node in tree.css("header"):  # a page's banner; an article's own header has its title
+        if not _inside(node, ("main", "article")):
             node.decompose()
     root = (
         tree.css_first("main")
@@ -143,7 +172,35 @@ def html_text(data: bytes) -> str:
         return ""
     blocks: list[str] = []
     _walk(root, blocks)
-    return _join_blocks(blocks)
+    return _join_blocks(_without_empty_headings(blocks))
+
+
+def _inside(node: object, tags: tuple[str, ...]) -> bool:
+    parent = node.parent  # type: ignore[attr-defined]
+    while parent is not None:
+        if parent.tag in tags or parent.attributes.get("role") == "main":
+            return True
+        parent = parent.parent
+    return False
+
+
+def _without_empty_headings(blocks: list[str]) -> list[str]:
+    """Blocks without the headings that head nothing (a "References" whose list was
+    dropped): a heading followed by one of the same or a higher level, or by nothing."""
+
+    def level(block: str) -> int:
+        marks = len(block) - len(block.lstrip("#"))
+        return marks if 0 < marks <= 6 and block[marks : marks + 1] == " " else 0
+
+    kept: list[str] = []
+    for i, block in enumerate(blocks):
+        here = level(block)
+        if here:
+            after = next((level(b) for b in blocks[i + 1 :] if b.strip()), None)
+            if after is None or 0 < after <= here:
+                continue
+        kept.append(block)
+    return kept
 
 
 def page_text(data: bytes) -> str:

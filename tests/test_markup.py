@@ -39,6 +39,29 @@ def test_html_keeps_the_main_text_and_drops_navigation() -> None:
     )
 
 
+def test_a_saved_wiki_page_is_its_article_without_the_wikis_chrome() -> None:
+    page = """<!DOCTYPE html><html lang="zh"><head><meta charset="UTF-8"></head><body>
+    <a class="mw-jump-link" href="#bodyContent">跳至內容</a>
+    <header class="vector-header">主選單 搜尋</header>
+    <main id="content"><header class="mw-body-header"><h1>火山島</h1></header>
+    <div id="siteSub">維基百科，自由的百科全書</div>
+    <div role="note" class="hatnote">關於其他用法，請見「火山島 (消歧義)」。</div>
+    <div style="display:none">隱藏的簡介</div>
+    <p>火山島位於北部。<sup class="reference"><a href="#cite_note-1">&#91;1&#93;</a></sup>
+    最近一次噴發在1912年。<sup class="noprint Template-Fact">[<i>來源請求</i>]</sup></p>
+    <div class="mw-heading2"><h2>歷史</h2><span class="mw-editsection">[<a>編輯</a>]</span></div>
+    <p>觀測站成立於1950年。</p>
+    <div class="mw-heading2"><h2>參考資料</h2></div>
+    <div class="reflist"><ol class="references"><li>^ 《島嶼火山》，1990年。</li></ol></div>
+    <div role="navigation" class="navbox">火山列表</div>
+    <div class="printfooter">取自「https://zh.wikipedia.org/w/index.php?title=火山島」</div>
+    <div id="catlinks" class="catlinks">分類：火山</div></main>
+    <footer>本頁面最後修訂於2026年1月1日。</footer></body></html>"""
+    assert html_text(page.encode("utf-8")) == (
+        "# 火山島\n\n火山島位於北部。 最近一次噴發在1912年。\n\n## 歷史\n\n觀測站成立於1950年。\n"
+    )
+
+
 def test_html_without_main_reads_the_body() -> None:
     assert html_text(b"<p>One.</p><p>Two.</p>") == "One.\n\nTwo.\n"
     assert html_text(b"<html><body><nav>Menu</nav></body></html>") == ""
