@@ -247,6 +247,11 @@ def test_a_word_hyphenated_at_a_line_end_is_rejoined() -> None:
     assert original[block.offsets[block.text.index("rebuilt") + 2]] == "b"
 
 
+def test_a_copied_headings_edit_link_is_dropped() -> None:
+    blocks = parse_blocks("Mount Example\n\nHistory[edit]\n\nIt erupted in 1912.\n\n歷史[編輯]\n")
+    assert [b.text for b in blocks] == ["Mount Example", "History", "It erupted in 1912.", "歷史"]
+
+
 def test_footnote_marks_after_a_word_or_stop_are_dropped() -> None:
     original = (
         "Mount Example is a volcano.[1] It erupted in 1912[2][3] and 1950.[citation needed]"

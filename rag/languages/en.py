@@ -146,10 +146,12 @@ def stem(word: str) -> str:
 # a sentence that denies what it says ("the target was not agreed")
 NEGATION = r"\b(?:not|no|never|neither|nor|none|cannot|without|fail(?:s|ed)? to)\b|n't\b"
 
-# a footnote mark's words in brackets after a word ("[citation needed]"); numbered marks
-# ("[12]", "[note 3]", "[a]") in any language are in rag.languages.FOOTNOTE_MARK
+# a footnote mark's words in brackets after a word ("[citation needed]"), or a heading's
+# edit link as a copied page keeps it ("History[edit]"); numbered marks ("[12]", "[note 3]",
+# "[a]") in any language are in rag.languages.FOOTNOTE_MARK
 FOOTNOTE_WORDS = (
-    r"citation needed|clarification needed|verification needed|better source needed"
-    r"|page needed|failed verification|dubious|disputed|who\?|when\?|which\?|by whom\?"
+    r"edit|edit source|citation needed|clarification needed|verification needed"
+    r"|better source needed|page needed|failed verification|dubious|disputed"
+    r"|who\?|when\?|which\?|by whom\?"
     r"|according to whom\?|original research\??|note \d{1,3}|nb \d{1,3}"
 )

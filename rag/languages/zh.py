@@ -117,5 +117,9 @@ NEGATION = (
     r"|無法|无法|拒絕|拒绝|否決|否决"
 )
 
-# a footnote mark's words in brackets after a word ("[來源請求]", "[註 3]")
-FOOTNOTE_WORDS = r"來源請求|来源请求|需要引用|需要檢證|需要检证|(?:註|注|注釋|注释)\s?\d{1,3}"
+# a footnote mark's words in brackets after a word ("[來源請求]", "[註 3]"), or a heading's
+# edit link as a copied page keeps it ("歷史[編輯]")
+FOOTNOTE_WORDS = (
+    r"來源請求|来源请求|需要引用|需要檢證|需要检证|(?:註|注|注釋|注释)\s?\d{1,3}"
+    r"|編輯|编辑|編輯原始碼|编辑源代码"
+)
