@@ -84,6 +84,11 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("2023年於西雅圖召開。", "count", False),  # a year is no count
         ("西雅圖是美國最具活力的科技中心之一。", "count", False),  # 之一 is no count
         ("「灣區議程」著重於下列六大領域。", "count", True),
+        ("第一胎平均為13小時。", "date", True),  # how long: a length of time
+        ("有性生殖在十億年前就已出現。", "date", True),  # how long ago
+        ("早在八千多年前，淮河兩岸就出現了農業。", "date", True),
+        ("Labour lasts about thirteen hours on average.", "date", True),
+        ("The choir has thirteen singers.", "date", False),
         ("共有300名代表出席。", "people", True),
         ("舉行超過40場技術會議。", "people", False),
         ("預算為500萬美元。", "money", True),

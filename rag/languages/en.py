@@ -110,7 +110,10 @@ HOLDS: dict[str, str] = {
         r"|members|farmers|attendees|visitors)\b"
     ),
     "year": r"\b(?:BC|AD|BCE|CE)\b|century|centuries|\byears? ago\b|\b\d{3}0s\b",
-    "date": rf"\b(?:{MONTHS})\b|\b\d+\s*(?:days?|weeks?|months?)\b",
+    "date": (  # a day, or a length of time ("13 hours": how long)
+        rf"\b(?:{MONTHS})\b|\b\d+\s*(?:days?|weeks?|months?)\b"
+        rf"|\b{_AMOUNT}\s+(?:hours?|minutes?|seconds?)\b"
+    ),
     "share": r"\d+(?:\.\d+)?\s*percent\b",
     "count": rf"\b{NUMBER_WORDS}\b",
     "place": r"\b(?:in|at|of|from|near|on|to)\s+(?:the\s+)?[A-Z][a-z]+",

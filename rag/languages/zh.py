@@ -93,7 +93,10 @@ HOLDS: dict[str, str] = {
     "money": rf"{NUMERAL}\s*(?:[萬万億亿]?(?:元|美元|美金|圓))",
     "people": rf"{NUMERAL}\s*(?:人|名|位)",
     "year": r"\d{1,4}\s*年|[〇零一二三四五六七八九十百千]+年|世紀|世纪|年代",
-    "date": rf"{NUMERAL}\s*(?:月|日|號|号|週|周|星期|天)",
+    "date": (  # a day, or a length of time ("13小時", "八千多年前": how long, how long ago)
+        rf"{NUMERAL}\s*(?:月|日|號|号|週|周|星期|天)"
+        rf"|{NUMERAL}\s*多?\s*(?:個|个)?\s*(?:小時|小时|鐘頭|钟头|分鐘|分钟|秒|年前|年之久)"
+    ),
     "share": r"百分之|[一二兩两三四五六七八九]成",
     "count": (
         r"(?<![第一二兩两三四五六七八九十百千萬万億亿])"  # not an ordinal ("第三次")
