@@ -89,6 +89,10 @@ def test_asked_kind(question: str, kind: str | None) -> None:
         ("早在八千多年前，淮河兩岸就出現了農業。", "date", True),
         ("Labour lasts about thirteen hours on average.", "date", True),
         ("The choir has thirteen singers.", "date", False),
+        ("夜裡10點至翌日凌晨6點間", "date", True),  # a time of day
+        ("The museum opens at 9 a.m.", "date", True),
+        ("該館擁有的標本約七千萬件。", "count", True),
+        ("raised a corps of 150,000 black slaves", "people", True),
         ("共有300名代表出席。", "people", True),
         ("舉行超過40場技術會議。", "people", False),
         ("預算為500萬美元。", "money", True),

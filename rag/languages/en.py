@@ -106,13 +106,15 @@ HOLDS: dict[str, str] = {
     "chair": r"\bchair|\bpresid(?:ed|es|ing)\b|\bled by\b",
     "money": rf"\b{_AMOUNT}\s+(?:dollars|euros|pounds|yuan|yen|USD)\b",
     "people": (
-        rf"\b{_AMOUNT}\s+(?:\w+\s+)?(?:people|participants|delegates"
-        r"|members|farmers|attendees|visitors)\b"
+        rf"\b{_AMOUNT}\s+(?:\w+\s+)?(?:people|persons|participants|delegates|members|farmers"
+        r"|attendees|visitors|residents|inhabitants|citizens|refugees|workers|employees"
+        r"|students|children|men|women|soldiers|troops|slaves|tourists|speakers)\b"
     ),
     "year": r"\b(?:BC|AD|BCE|CE)\b|century|centuries|\byears? ago\b|\b\d{3}0s\b",
     "date": (  # a day, or a length of time ("13 hours": how long)
         rf"\b(?:{MONTHS})\b|\b\d+\s*(?:days?|weeks?|months?)\b"
         rf"|\b{_AMOUNT}\s+(?:hours?|minutes?|seconds?)\b"
+        r"|\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am\b|pm\b|o'clock)"  # a time of day
     ),
     "share": r"\d+(?:\.\d+)?\s*percent\b",
     "count": rf"\b{NUMBER_WORDS}\b",
