@@ -259,10 +259,12 @@ def _is_cjk(ch: str) -> bool:
 
 def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
     """Clean ``original[start:end]``: fold whitespace, drop spaces between CJK characters,
-    rejoin a word hyphenated at a line end, drop footnote marks ("island.[1]").
+    rejoin a word hyphenated at a line end, drop footnote marks ("island.[1]") outside
+    code (a Markdown code block opening with its fence, or `inline code`: `x[1]` stays).
 
     Returns the cleaned text and, for every character of it, its original index.
     """
+    code = original[start:end].lstrip().startswith(_FENCES)
     out: list[str] = []
     offs: list[int] = []
     i = start
@@ -273,7 +275,7 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
             if joined:
                 i = joined.end()
                 continue
-        if ch == "[" and i > start and not original[i - 1].isspace() and original[i - 1] != "]":
+        if ch == "[" and not code and _footnote_at(original, start, i):
             mark = FOOTNOTE_MARK.match(original, i, end)
             if mark:  # a footnote mark after a word or stop: "island.[1]", "1950[5]"
                 i = mark.end()
@@ -293,6 +295,15 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
         offs.append(i)
         i += 1
     return "".join(out), offs
+
+
+def _footnote_at(original: str, start: int, i: int) -> bool:
+    """Can a footnote mark start at ``i``: right after a word or stop, and not inside
+    `inline code` (an odd number of backticks before it on its line)?"""
+    if i <= start or original[i - 1].isspace() or original[i - 1] == "]":
+        return False
+    line_start = original.rfind("\n", start, i) + 1 or start
+    return original.count("`", max(line_start, start), i) % 2 == 0
 
 
 def displayed(span: str) -> str:

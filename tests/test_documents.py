@@ -247,6 +247,11 @@ def test_a_word_hyphenated_at_a_line_end_is_rejoined() -> None:
     assert original[block.offsets[block.text.index("rebuilt") + 2]] == "b"
 
 
+def test_a_mark_in_code_stays() -> None:
+    original = "Set `a[1]` first.[2]\n\n```\nx = a[1]\n```\n"
+    assert [b.text for b in parse_blocks(original)] == ["Set `a[1]` first.", "``` x = a[1] ```"]
+
+
 def test_a_copied_headings_edit_link_is_dropped() -> None:
     blocks = parse_blocks("Mount Example\n\nHistory[edit]\n\nIt erupted in 1912.\n\n歷史[編輯]\n")
     assert [b.text for b in blocks] == ["Mount Example", "History", "It erupted in 1912.", "歷史"]
