@@ -6,10 +6,10 @@ page (rag.formats reads each into text). Cleaning repairs what PDF extraction br
 spaces inside Chinese text, headers and footers repeated on every page), recognises
 Markdown headings, bullet lists and image captions such as ``（圖／APEC官網）``, drops
 footnote marks after a word or stop (``[12]``, ``[citation needed]``, as Wikipedia pages
-carry them), and drops nothing else. Every cleaned character remembers the position in the original
-text it came from, so a passage can always point back at ``original[start:end]``:
-for a text file that is the file's text, for the other formats the extracted text
-(kept beside the index, see rag.store).
+carry them), and drops nothing else. Every cleaned character remembers the position in
+the original text it came from, so a passage can always point back at
+``original[start:end]``: for a text file that is the file's text, for the other formats
+the extracted text (kept beside the index, see rag.store).
 """
 
 from __future__ import annotations
@@ -309,9 +309,8 @@ def _footnote_at(original: str, start: int, i: int) -> bool:
 def displayed(span: str) -> str:
     """What a span of an original file is shown as once cleaned: Markdown heading marks,
     bullets, the rule under a table's header, photo credits, end marks and footnote marks
-    dropped,
-    whitespace folded (none between Chinese characters, one space between words). A
-    quoted sentence is ``displayed`` of its span."""
+    dropped, whitespace folded (none between Chinese characters, one space between
+    words). A quoted sentence is ``displayed`` of its span."""
     lines = [
         _BULLET.sub("", re.sub(r"^\s*#{1,6}\s+", "", line))
         for line in span.split("\n")
