@@ -39,6 +39,7 @@ BlockKind = Literal["heading", "paragraph", "list", "caption"]
 _TERMINAL = set("。！？；：:!?;.…」』”’）)】■")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _FENCES = ("```", "~~~")  # the lines around a Markdown code block
+_CODE_BLOCK = re.compile(r"\s*(?:```|~~~)")  # text that opens with a fence
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")  # a row of a Markdown table: | a | b |
 _TABLE_RULE = re.compile(r"^\s*\|[\s:|-]*-[\s:|-]*\|\s*$")  # the |---|---| under its header
 _BULLET = re.compile(r"^\s*(?:[-*•・]|\d+[.)、])\s+")
@@ -264,7 +265,7 @@ def clean_span(original: str, start: int, end: int) -> tuple[str, list[int]]:
 
     Returns the cleaned text and, for every character of it, its original index.
     """
-    code = original[start:end].lstrip().startswith(_FENCES)
+    code = bool(_CODE_BLOCK.match(original, start, end))
     out: list[str] = []
     offs: list[int] = []
     i = start
@@ -303,7 +304,7 @@ def _footnote_at(original: str, start: int, i: int) -> bool:
     if i <= start or original[i - 1].isspace() or original[i - 1] == "]":
         return False
     line_start = original.rfind("\n", start, i) + 1 or start
-    return original.count("`", max(line_start, start), i) % 2 == 0
+    return original.count("`", line_start, i) % 2 == 0
 
 
 def displayed(span: str) -> str:
