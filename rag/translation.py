@@ -302,6 +302,9 @@ def translate(question: str, glossary: Glossary) -> list[str]:
     # Chinese words into English ones, English words and phrases into Chinese ones: a
     # question may hold both ("Where is the leaders' meeting? 那什麼時候？")
     chinese = [t for t in dict.fromkeys(tokenize(question)) if is_han(t) and t in glossary]
+    # a word inside a longer one the glossary has counts only as its head, the word it
+    # ends with (被子植物 is a kind of 植物, "plant"); 马拉松 is no 马拉 ("Jean-Paul Marat")
+    chinese = [t for t in chinese if not any(t in u and not u.endswith(t) for u in chinese)]
     if any(len(t) == 1 for t in chinese):  # a character that is no noun names no topic:
         nouns = {w for w, flag in tag(question) if flag.startswith("n")}  # 由, 把, 他
         chinese = [t for t in chinese if len(t) > 1 or t in nouns]

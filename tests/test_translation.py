@@ -49,6 +49,14 @@ def test_a_question_in_both_languages_translates_both_parts() -> None:
     assert "supply" in words or "chains" in words  # the Chinese part, into English
 
 
+def test_a_word_inside_a_longer_chinese_word_counts_only_as_its_head() -> None:
+    glossary = {"马拉": ["jean", "paul"], "马拉松": ["marathon"], "战役": ["battle"]}
+    assert translate("马拉松战役发生在哪一年？", glossary) == ["marathon", "battle"]
+    assert translate("马拉在哪里出生？", glossary) == ["jean", "paul"]
+    glossary = {"植物": ["plant"], "被子植物": ["angiosperm"], "被子": ["quilt"]}
+    assert set(translate("被子植物有多少物種？", glossary)) == {"angiosperm", "plant"}
+
+
 def test_single_chinese_characters_are_not_used_as_translations() -> None:
     glossary = {"place": ["所", "放", "场所"], "leader": ["领袖"]}
     assert translate("Which place will the leaders choose?", glossary) == ["场所", "领袖"]
