@@ -27,6 +27,7 @@ from rag.lexical import tokenize
 from rag.query import Query
 from rag.retriever import Hit, Retriever
 from rag.settings import DEFAULT_FUSION
+from rag.translation import in_dictionary
 
 logger = logging.getLogger(__name__)
 
@@ -141,11 +142,18 @@ def candidates(query: Query, hits: Sequence[Hit], retriever: Retriever) -> list[
 
 
 def _translated_share(translations: dict[str, tuple[str, ...]], held: frozenset[str]) -> float:
-    """Share of the question's words ``held`` (stemmed) as written or through a translation."""
-    if not translations:
+    """Share of the question's words ``held`` (stemmed) as written or through a translation.
+    A word CC-CEDICT does not know counts only where it is held as written: a name such
+    as "Tomsk" is written in the other language's own way (托木斯克), which no word check
+    can tell from its absence."""
+    counted = [
+        forms
+        for word, forms in translations.items()
+        if len(forms) > 1 or in_dictionary(word) or stem(word) in held
+    ]
+    if not counted:
         return 0.0
-    found = sum(any(stem(f) in held for f in forms) for forms in translations.values())
-    return found / len(translations)
+    return sum(any(stem(f) in held for f in forms) for forms in counted) / len(counted)
 
 
 def _question_features(

@@ -200,6 +200,29 @@ def _common_words() -> frozenset[str]:
     return kept("cedict-common", _dictionary_key(), collect)  # type: ignore[no-any-return]
 
 
+def in_dictionary(word: str) -> bool:
+    """Does CC-CEDICT know ``word`` at all: a Chinese headword, or an English word it gives
+    as a sense or a name (any case, plural or "-ing" / "-ed" form)? "Tomsk" and 内尔 are
+    not: a name CC-CEDICT lacks is written in the other language in a way of its own."""
+    if is_han(word):
+        return word in _dictionary()
+    w = word.lower()
+    plural = w[:-1] if w.endswith("s") else w  # "movies": "movie", not "movy"
+    forms = (_singular(w), plural, *_lemma_candidates(w))
+    return any(form in _english_words() for form in forms)
+
+
+@functools.cache
+def _english_words() -> frozenset[str]:
+    """Every one-word glossary key of CC-CEDICT, senses and names (kept between processes)."""
+
+    def collect() -> frozenset[str]:
+        named = {k for d in _dictionary().values() for k in _keys(_names(d)) if " " not in k}
+        return frozenset({k for k in _senses() if " " not in k} | named)
+
+    return kept("cedict-english", _dictionary_key(), collect)  # type: ignore[no-any-return]
+
+
 def dictionary_ready() -> bool:
     """Read CC-CEDICT now (it is read once a process, when first needed); is it there?"""
     return bool(_dictionary())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from rag import background
-from rag.features import FEATURES, candidates, list_items, missing_specifics
+from rag.features import FEATURES, _translated_share, candidates, list_items, missing_specifics
 from rag.query import analyse
 from rag.settings import DEFAULT_FUSION
 
@@ -116,3 +116,14 @@ def test_a_candidate_knows_its_language_length_and_whether_it_goes_on(small_retr
         assert c.chinese == hits[c.hit].chinese
         assert c.chars == len(text) + sum(y - x for x, y in c.items)
         assert c.unfinished == (text.rstrip()[-1:] in "；;，、,")
+
+
+def test_across_languages_a_name_the_dictionary_lacks_is_not_counted_missing() -> None:
+    translations = {
+        "population": ("population", "人口"),
+        "tomsk": ("tomsk",),  # CC-CEDICT has no Tomsk: written 托木斯克, unseen by words
+        "weather": ("weather",),  # CC-CEDICT has it; the documents hold none of its words
+    }
+    assert _translated_share(translations, frozenset({"人口"})) == 0.5
+    assert _translated_share(translations, frozenset({"人口", "tomsk"})) == 2 / 3
+    assert _translated_share({"tomsk": ("tomsk",)}, frozenset({"人口"})) == 0.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.lexical import tokenize
-from rag.translation import build_glossary, english_key, lemmatize, translate
+from rag.translation import build_glossary, english_key, in_dictionary, lemmatize, translate
 
 CHINESE_DOCS = "領袖會議將在舊金山舉行。各經濟體討論供應鏈韌性與中小企業。"
 ENGLISH_DOCS = "The leaders will meet in San Francisco to discuss supply chains."
@@ -203,3 +203,10 @@ def test_the_parsed_dictionary_is_kept_for_the_next_process(
         assert translation._dictionary() == parsed
     finally:
         translation._dictionary.cache_clear()
+
+
+def test_in_dictionary_tells_words_cc_cedict_knows_from_names_it_lacks() -> None:
+    assert in_dictionary("movies") and in_dictionary("Cities") and in_dictionary("weather")
+    assert in_dictionary("人口") and in_dictionary("爱尔兰")
+    assert not in_dictionary("Tomsk") and not in_dictionary("Buryats")
+    assert not in_dictionary("内尔")  # 帕内尔 (Parnell), cut by the segmenter
