@@ -326,8 +326,9 @@ def translate(question: str, glossary: Glossary) -> list[str]:
     # question may hold both ("Where is the leaders' meeting? 那什麼時候？")
     chinese = [t for t in dict.fromkeys(tokenize(question)) if is_han(t) and t in glossary]
     # a word inside a longer one the glossary has counts only as its head, the word it
-    # ends with (被子植物 is a kind of 植物, "plant"); 马拉松 is no 马拉 ("Jean-Paul Marat")
-    chinese = [t for t in chinese if not any(t in u and not u.endswith(t) for u in chinese)]
+    # ends with (被子植物 is a kind of 植物, "plant"); 马拉松 is no 马拉 ("Jean-Paul Marat"),
+    # and a name has no head: 哥伦比亚 (Columbia) is no 比亚 ("bias")
+    chinese = [t for t in chinese if not any(_part_of(t, u) for u in chinese)]
     if any(len(t) == 1 for t in chinese):  # a character that is no noun names no topic:
         nouns = {w for w, flag in tag(question) if flag.startswith("n")}  # 由, 把, 他
         chinese = [t for t in chinese if len(t) > 1 or t in nouns]
@@ -345,6 +346,13 @@ def translate(question: str, glossary: Glossary) -> list[str]:
                 out.extend(w for w in found if not _single_character(w))
                 used[i : i + n] = [True] * n
     return out
+
+
+def _part_of(word: str, longer: str) -> bool:
+    """Is ``word`` inside ``longer`` other than as its head (see :func:`translate`)?"""
+    if word == longer or word not in longer:
+        return False
+    return not longer.endswith(word) or bool(proper_names(longer))
 
 
 def _single_character(word: str) -> bool:

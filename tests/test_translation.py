@@ -55,6 +55,8 @@ def test_a_word_inside_a_longer_chinese_word_counts_only_as_its_head() -> None:
     assert translate("马拉在哪里出生？", glossary) == ["jean", "paul"]
     glossary = {"植物": ["plant"], "被子植物": ["angiosperm"], "被子": ["quilt"]}
     assert set(translate("被子植物有多少物種？", glossary)) == {"angiosperm", "plant"}
+    glossary = {"哥伦比亚": ["columbia"], "比亚": ["bias"]}  # a name has no head
+    assert translate("哥倫比亞唱片", glossary) == ["columbia"]
 
 
 def test_single_chinese_characters_are_not_used_as_translations() -> None:
