@@ -37,7 +37,7 @@ MAX_PHRASE = 3  # words in an English phrase
 # every English form a Chinese word goes into, names without their gloss ("Chicago, USA");
 # 4: a name's opening capitalised words ("Xinyang prefecture level city in Henan"); 5: a
 # place without its kind ("Pacific Ocean" is "Pacific" too)
-GLOSSARY_RULES = 5
+GLOSSARY_RULES = 6
 
 
 def _dictionary_file() -> Path | None:
@@ -303,11 +303,36 @@ def build_glossary(
         for key in _glossary_keys(definitions):
             if into_chinese and headword in vocab:
                 glossary.setdefault(key, set()).add(headword)
-            if into_english:
-                found = {form for w in key.split() for form in english.get(w, ())}
+        if into_english:
+            for words in _english_senses(definitions):
+                found = {form for w in words for form in english.get(w, ())}
                 if found:
                     glossary.setdefault(headword, set()).update(found)
     return {k: sorted(v) for k, v in sorted(glossary.items())}
+
+
+_ARTICLE = re.compile(r"^(?:the|a|an) ")
+
+
+def _english_senses(definitions: Iterable[str]) -> Iterator[list[str]]:
+    """The English words a Chinese word stands for, one list per sense: a name whole
+    ("Hong Kong", "the Catholic Church"); a phrase by its head, the word the others
+    qualify: a verb's first ("to break out": "break"), a noun's last ("military campaign":
+    "campaign"), a light verb's noun ("to have priority", "to take place": "priority",
+    "place")."""
+    definitions = list(definitions)
+    for d in definitions:
+        words = english_key(_WORD.findall(_NOISE.sub(" ", d).lower())).split()
+        if not words or len(words) > MAX_PHRASE:
+            continue
+        if _ARTICLE.sub("", d)[:1].isupper() or len(words) == 1:  # "the Catholic Church"
+            yield words
+        elif d.lower().startswith("to "):
+            yield [words[1]] if words[0] in LIGHT_VERBS else [words[0]]
+        else:
+            yield [words[-1]]
+    for name in _names(definitions):
+        yield english_key(_WORD.findall(name.lower())).split()
 
 
 def lemmatize(words: list[str], glossary: Glossary) -> list[str]:

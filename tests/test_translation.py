@@ -212,3 +212,12 @@ def test_in_dictionary_tells_words_cc_cedict_knows_from_names_it_lacks() -> None
     assert in_dictionary("人口") and in_dictionary("爱尔兰")
     assert not in_dictionary("Tomsk") and not in_dictionary("Buryats")
     assert not in_dictionary("内尔")  # 帕内尔 (Parnell), cut by the segmenter
+
+
+def test_a_chinese_word_goes_into_the_head_of_an_english_phrase() -> None:
+    docs = "A military campaign broke out at Marathon; the Catholic Church took no part."
+    glossary = build_glossary(set(tokenize(docs)), into_chinese=False, into_english=True)
+    assert "campaign" in glossary["战役"]  # "military campaign"
+    assert "military" not in glossary["战役"]
+    assert "out" not in glossary.get("发生", [])  # "to break out"
+    assert {"catholic", "church"} <= set(glossary["天主教会"])  # a name, whole
