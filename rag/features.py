@@ -16,13 +16,14 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag import background, grounding
 from rag.answer_types import holds
 from rag.chunking import UNFINISHED, is_heading
-from rag.languages import ACRONYM, NUMBER, stem
+from rag.languages import ACRONYM, NUMBER, chinese_numeral, roman_value, stem
 from rag.lexical import tokenize
 from rag.query import Query
 from rag.retriever import Hit, Retriever
@@ -188,16 +189,28 @@ def _question_features(
 
 def missing_specifics(text: str, retriever: Retriever) -> list[str]:
     """Numbers (years, counts) and acronyms ("ABAC") ``text`` names that appear nowhere in
-    the documents, an acronym neither as written nor through the glossary ("US" -> 美国)."""
+    the documents, an acronym neither as written nor through the glossary ("US" -> 美国),
+    a Roman numeral neither as written nor as a number ("Benedict XVI": 16, 十六)."""
     searchable = retriever.searchable_text
     missing = [n for n in NUMBER.findall(text) if len(n) >= 2 and n not in searchable]
     if not text.isupper():  # in a question typed in capitals every word looks like one
         missing += [
             a
             for a in ACRONYM.findall(text)
-            if a.lower() not in searchable and a.lower() not in retriever.data.glossary
+            if a.lower() not in searchable
+            and a.lower() not in retriever.data.glossary
+            and not _number_held(roman_value(a), searchable)
         ]
     return list(dict.fromkeys(missing))
+
+
+def _number_held(value: int | None, searchable: str) -> bool:
+    """Do the documents write the number ``value`` in digits or Chinese numerals?"""
+    if value is None:
+        return False
+    return re.search(rf"(?<!\d){value}(?!\d)", searchable) is not None or (
+        value >= 10 and chinese_numeral(value) in searchable
+    )
 
 
 def list_items(

@@ -127,3 +127,15 @@ def test_across_languages_a_name_the_dictionary_lacks_is_not_counted_missing() -
     assert _translated_share(translations, frozenset({"人口"})) == 0.5
     assert _translated_share(translations, frozenset({"人口", "tomsk"})) == 2 / 3
     assert _translated_share({"tomsk": ("tomsk",)}, frozenset({"人口"})) == 0.0
+
+
+def test_a_roman_numeral_is_missing_only_as_a_number_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import rag
+    from tests.conftest import FakeEmbedder, write_seeds
+
+    seeds = write_seeds(tmp_path / "seeds", {"a.md": "本篤十六世於2013年辭職。\n"})
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = rag.Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
+    assert missing_specifics("When did Benedict XVI resign?", retriever) == []  # 十六
+    assert missing_specifics("When did Benedict XXXVII resign?", retriever) == ["XXXVII"]
+    assert missing_specifics("What did ABAC say?", retriever) == ["ABAC"]

@@ -15,7 +15,8 @@ import re
 from typing import Literal, get_args
 
 from rag.languages import en, zh
-from rag.languages.en import stem, without_possessive
+from rag.languages.en import roman_value, stem, without_possessive
+from rag.languages.zh import numeral as chinese_numeral
 
 __all__ = [
     "ABOUT_THE_DOCUMENT",
@@ -39,6 +40,8 @@ __all__ = [
     "SUMMARY",
     "THANKS",
     "AnswerKind",
+    "chinese_numeral",
+    "roman_value",
     "stem",
     "without_possessive",
 ]

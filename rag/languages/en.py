@@ -8,6 +8,8 @@ are in lower case, the form text takes once normalised for search.
 
 from __future__ import annotations
 
+import re
+
 # words too common to search for
 STOP_WORDS = frozenset(
     "the a an of to in on at for and or is are was were be been by with from as that "
@@ -160,3 +162,16 @@ FOOTNOTE_WORDS = (
     r"|who\?|when\?|which\?|by whom\?"
     r"|according to whom\?|original research\??|note \d{1,3}|nb \d{1,3}"
 )
+
+
+# a Roman numeral up to 89 ("XVI" of "Benedict XVI"), as written in capitals
+_ROMAN = re.compile(r"(?=[IVXL])(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+
+def roman_value(word: str) -> int | None:
+    """The number a Roman numeral stands for ("XVI" -> 16, "XXIII" -> 23), else None."""
+    if not _ROMAN.fullmatch(word):
+        return None
+    values = [_ROMAN_VALUES[c] for c in word]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))

@@ -128,3 +128,17 @@ FOOTNOTE_WORDS = (
     r"來源請求|来源请求|需要引用|需要檢證|需要检证|(?:註|注|注釋|注释)\s?\d{1,3}"
     r"|編輯|编辑|編輯原始碼|编辑源代码"
 )
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def numeral(n: int) -> str:
+    """``n`` (0-99) in Chinese numerals, as a pope's or king's number is written: 16 ->
+    十六, 23 -> 二十三; larger numbers in Arabic digits."""
+    if not 0 <= n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
