@@ -36,7 +36,8 @@ MAX_PHRASE = 3  # words in an English phrase
 # light verb's sense ("have priority" is "priority" too); 3: no possessive "'s" ("china's"),
 # every English form a Chinese word goes into, names without their gloss ("Chicago, USA");
 # 4: a name's opening capitalised words ("Xinyang prefecture level city in Henan"); 5: a
-# place without its kind ("Pacific Ocean" is "Pacific" too)
+# place without its kind ("Pacific Ocean" is "Pacific" too); 6: a Chinese word goes into
+# the head of an English phrase ("military campaign": "campaign"), a name whole
 GLOSSARY_RULES = 6
 
 
