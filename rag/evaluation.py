@@ -20,7 +20,7 @@ from pathlib import Path
 from rag.answer import LEAD_IN, markers_consistent
 from rag.documents import load_sources
 from rag.embeddings import Embedder
-from rag.language import to_simplified
+from rag.language import to_simplified, to_simplified_characters
 from rag.query import History, retrieval_query
 from rag.types import Answer, Passage
 
@@ -80,8 +80,8 @@ def load_questions(path: str | Path = DEFAULT_QUESTIONS) -> list[Question]:
 _MARKER = re.compile(r"\[\d{1,3}\]")
 
 
-def _squash(text: str) -> str:
-    return "".join(to_simplified(text).split()).lower()
+def _squash(text: str, fold: Callable[[str], str] = to_simplified) -> str:
+    return "".join(fold(text).split()).lower()
 
 
 def is_relevant(passage: Passage, question: Question, originals: dict[str, str]) -> bool:
@@ -96,9 +96,15 @@ def is_relevant(passage: Passage, question: Question, originals: dict[str, str])
 
 def has_fact(answer_text: str, question: Question) -> bool:
     """Does the answer hold one of the question's facts? Citation markers are no part of
-    its words ("全国性防御[1]。" holds "全国性防御。")."""
-    text = _squash(_MARKER.sub("", answer_text))
-    return any(_squash(fact) in text for fact in question.facts)
+    its words ("全国性防御[1]。" holds "全国性防御。"). Scripts are folded both ways: with
+    mainland phrasing, and character by character as a quotation is shown to a reader of
+    the other script (數位經濟政策 is 数位经济政策 there, not 数字经济政策)."""
+    bare = _MARKER.sub("", answer_text)
+    return any(
+        _squash(fact, fold) in _squash(bare, fold)
+        for fold in (to_simplified, to_simplified_characters)
+        for fact in question.facts
+    )
 
 
 @dataclass

@@ -209,6 +209,10 @@ def test_has_fact_ignores_script_whitespace_and_case() -> None:
     assert not has_fact("西雅圖", _question("nofacts"))  # no facts: never right
     simplified_fact = _question("h", facts=("资深官员",))
     assert has_fact("第三次資深官員會議", simplified_fact)  # Traditional answer, Simplified fact
+    # a quotation shown in Simplified characters keeps the document's words (数位, not 数字)
+    digital = _question("d", facts=("數位經濟政策",))
+    assert has_fact("旨在制定数位经济政策方面的规则", digital)
+    assert has_fact("旨在制定数字经济政策方面的规则", digital)  # mainland phrasing too
 
 
 # ---------------------------------------------------------------- retrieval metrics
