@@ -146,11 +146,11 @@ def _translated_share(translations: dict[str, tuple[str, ...]], held: frozenset[
     """Share of the question's words ``held`` (stemmed) as written or through a translation.
     A word CC-CEDICT does not know counts only where it is held as written: a name such
     as "Tomsk" is written in the other language's own way (托木斯克), which no word check
-    can tell from its absence."""
+    can tell from its absence. A number is written alike in both, and always counts."""
     counted = [
         forms
         for word, forms in translations.items()
-        if len(forms) > 1 or in_dictionary(word) or stem(word) in held
+        if len(forms) > 1 or in_dictionary(word) or word.isdigit() or stem(word) in held
     ]
     if not counted:
         return 0.0
