@@ -68,6 +68,9 @@ class BuildReport:
     reembedded: list[str] = field(default_factory=list)
     why_reembedded: str = ""  # why, when the previous vectors could not be reused
     skipped: dict[str, str] = field(default_factory=dict)  # file in seeds -> why it was left out
+    # the BM25 terms and the glossary were made again by this version's word rules
+    # (GLOSSARY_RULES), the vectors reused
+    words_remade: bool = False
 
     def summary(self) -> str:
         again = f" ({len(self.reembedded)} re-embedded)" if self.reembedded else ""
@@ -146,7 +149,10 @@ def build_index(
             second = _multilingual_vectors(planned, previous)
             version = save(index, planned, vectors, second, model=model, chunking=chunking)
     report = _report(planned, version, model.name, time.perf_counter() - started, skipped)
-    report = replace(report, why_reembedded=why if planned.reembedded else "")
+    remade = previous is not None and previous.manifest.glossary != GLOSSARY_RULES
+    report = replace(
+        report, why_reembedded=why if planned.reembedded else "", words_remade=remade
+    )
     logger.info("build: %s", report.summary())
     return report
 

@@ -223,6 +223,8 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"  {label:11s} {name}")
     if report.why_reembedded:
         print(f"  (re-embedded because {report.why_reembedded})")
+    if report.words_remade:
+        print("  (search words and glossary made again by this version's rules; vectors reused)")
     for name, reason in report.skipped.items():
         print(f"  {'skipped':11s} {name}: {reason}")
     print(f"index {args.index}: {report.summary()} [embedder {report.embedder}]")

@@ -336,8 +336,10 @@ def test_an_index_with_an_older_glossary_gets_todays_without_embedding(
     report = rag.build_index(seeds_dir, index, embedder=fake)
     assert report.embedded == 0 and fake.passages_embedded == 0  # every vector reused
     assert report.version != first.version
+    assert report.words_remade and not first.words_remade  # the build says so
     again = load_index(index)
     assert again.manifest.glossary == GLOSSARY_RULES and again.glossary == data.glossary
+    assert not rag.build_index(seeds_dir, index, embedder=fake).words_remade
 
 
 def test_an_index_with_older_word_rules_gets_its_bm25_terms_made_again(
