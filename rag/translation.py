@@ -201,6 +201,7 @@ def _common_words() -> frozenset[str]:
     return kept("cedict-common", _dictionary_key(), collect)  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=65536)  # asked for every word of every candidate sentence
 def in_dictionary(word: str) -> bool:
     """Does CC-CEDICT know ``word`` at all: a Chinese headword, or an English word it gives
     as a sense or a name (any case, plural or "-ing" / "-ed" form)? "Tomsk" and 内尔 are
