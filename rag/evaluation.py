@@ -100,11 +100,11 @@ def has_fact(answer_text: str, question: Question) -> bool:
     mainland phrasing, and character by character as a quotation is shown to a reader of
     the other script (數位經濟政策 is 数位经济政策 there, not 数字经济政策)."""
     bare = _MARKER.sub("", answer_text)
-    return any(
-        _squash(fact, fold) in _squash(bare, fold)
-        for fold in (to_simplified, to_simplified_characters)
-        for fact in question.facts
-    )
+    for fold in (to_simplified, to_simplified_characters):
+        text = _squash(bare, fold)
+        if any(_squash(fact, fold) in text for fact in question.facts):
+            return True
+    return False
 
 
 @dataclass
