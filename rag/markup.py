@@ -193,14 +193,14 @@ def _without_empty_headings(blocks: list[str]) -> list[str]:
         return marks if 0 < marks <= 6 and block[marks : marks + 1] == " " else 0
 
     kept: list[str] = []
-    for i, block in enumerate(blocks):
+    after: int | None = None  # the level of the next block with text (0: no heading)
+    for block in reversed(blocks):
         here = level(block)
-        if here:
-            after = next((level(b) for b in blocks[i + 1 :] if b.strip()), None)
-            if after is None or 0 < after <= here:
-                continue
-        kept.append(block)
-    return kept
+        if not (here and (after is None or 0 < after <= here)):
+            kept.append(block)
+        if block.strip():
+            after = here
+    return kept[::-1]
 
 
 def page_text(data: bytes) -> str:

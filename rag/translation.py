@@ -195,10 +195,15 @@ def _common_words() -> frozenset[str]:
     (kept between processes with the dictionary)."""
 
     def collect() -> frozenset[str]:
-        named = {k for d in _dictionary().values() for k in _keys(_names(d)) if " " not in k}
+        named = _one_word_names()
         return frozenset(k for k in _senses() if " " not in k and k not in named)
 
     return kept("cedict-common", _dictionary_key(), collect)  # type: ignore[no-any-return]
+
+
+def _one_word_names() -> set[str]:
+    """The one-word keys of CC-CEDICT's name senses ("seattle", "china")."""
+    return {k for d in _dictionary().values() for k in _keys(_names(d)) if " " not in k}
 
 
 @functools.lru_cache(maxsize=65536)  # asked for every word of every candidate sentence
@@ -219,8 +224,7 @@ def _english_words() -> frozenset[str]:
     """Every one-word glossary key of CC-CEDICT, senses and names (kept between processes)."""
 
     def collect() -> frozenset[str]:
-        named = {k for d in _dictionary().values() for k in _keys(_names(d)) if " " not in k}
-        return frozenset({k for k in _senses() if " " not in k} | named)
+        return frozenset({k for k in _senses() if " " not in k} | _one_word_names())
 
     return kept("cedict-english", _dictionary_key(), collect)  # type: ignore[no-any-return]
 
