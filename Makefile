@@ -9,7 +9,7 @@ export TIKTOKEN_CACHE_DIR := $(CURDIR)/.cache/tiktoken
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test build eval eval-public train bench llm-check clean
+.PHONY: run test build eval eval-public ablation train bench llm-check clean
 
 # The public reading-comprehension data (not part of the repository) for eval-public and train.
 PUBLIC := ../shared/eval/public
@@ -54,6 +54,12 @@ eval-public: $(RUN_OK)
 	@test -d $(PUBLIC) || { echo "no $(PUBLIC): the public corpora are not here"; exit 1; }
 	$(PUBLIC)/run.sh
 	scripts/eval_own_questions.sh $(PUBLIC)
+
+# What each part is worth: every question file above and the bundled ones, with all parts
+# on and with each part off (or each optional rule on); one table (about 5 minutes).
+ablation: $(RUN_OK)
+	@test -d $(PUBLIC) || { echo "no $(PUBLIC): the public corpora are not here"; exit 1; }
+	$(PY) scripts/ablation.py $(PUBLIC)
 
 # Refit the answer/decline decision (rag/data/decision.json) on the public training split.
 train: $(RUN_OK)
