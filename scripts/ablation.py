@@ -50,6 +50,7 @@ class Variant:
     fusion: dict[str, float] = field(default_factory=dict)
     without: tuple[str, ...] = ()  # stage names taken out of rag.decide.STAGES
     adding: tuple[str, ...] = ()  # stage names of rag.decide.OPTIONAL put in
+    alone: bool = False  # a follow-up is asked without the conversation before it
 
     def stages(self) -> tuple[Stage, ...]:
         kept = tuple(s for s in STAGES if s.__name__ not in self.without)
@@ -67,6 +68,8 @@ VARIANTS: dict[str, Variant] = {
         {"multilingual_weight": 0.0, "mixed_multilingual_weight": 0.0}
     ),
     "no kind bonus in search": Variant({"kind_bonus": 0.0}),
+    "no conversation (follow-ups asked alone)": Variant(alone=True),
+    "no learned decline (stage learned)": Variant(without=("learned",)),
     "no rule kind_nowhere": Variant(without=("kind_nowhere",)),
     "no rule other_of_series": Variant(without=("other_of_series",)),
     **{f"+ rule {name}": Variant(adding=(name,)) for name in OPTIONAL},
@@ -124,6 +127,8 @@ def measure(collection: Collection, variant: Variant) -> dict[str, dict[str, Any
     assistant = Assistant(retriever, llm=None, stages=variant.stages())
     out = {}
     for key, questions in collection.files.items():
+        if variant.alone:
+            questions = [replace(q, history=()) for q in questions]
         answerable = sum(q.answerable for q in questions)
         hits = evaluate_retrieval(retriever.search, questions, collection.originals)
         answers = evaluate_answers(assistant.ask, questions)["all"]
