@@ -57,12 +57,13 @@ class Variant:
         return kept + tuple(OPTIONAL[name] for name in self.adding)
 
 
-NO_GLOSSARY = {"cross_lingual_weight": 0.0, "mixed_translated_weight": 0.0}
 VARIANTS: dict[str, Variant] = {
     "all parts (the defaults)": Variant(),
     "dense vote alone (no BM25)": Variant({"dense_share": 1.0}),
     "BM25 votes alone (no dense)": Variant({"dense_share": 0.0}),
-    "no glossary vote (translated BM25)": Variant(NO_GLOSSARY),
+    "no glossary vote (translated BM25)": Variant(
+        {"cross_lingual_weight": 0.0, "mixed_translated_weight": 0.0}
+    ),
     "no glossary in the query vector": Variant({"translated_query_share": 0.0}),
     "no multilingual encoder vote": Variant(
         {"multilingual_weight": 0.0, "mixed_multilingual_weight": 0.0}
@@ -80,7 +81,6 @@ VARIANTS: dict[str, Variant] = {
 class Collection:
     """A built collection and the question files asked of it."""
 
-    name: str
     retriever: Retriever
     originals: dict[str, str]
     files: dict[str, list[Question]]
@@ -92,7 +92,6 @@ def build(name: str, seeds: Path, work: Path, files: dict[str, Path]) -> Collect
     build_index(seeds=seeds, index=index)
     print(f"built {name} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return Collection(
-        name,
         Retriever.load(index),
         load_originals(seeds),
         {key: load_questions(path) for key, path in files.items()},
