@@ -58,14 +58,15 @@ def is_chinese(text: str) -> bool:
     return han > 0 and han * 3 >= len(_LATIN.findall(text))
 
 
-def detect_language(text: str, before: Sequence[str] = ()) -> Language:
+def detect_language(text: str, before: Sequence[str] = (), documents: str = "") -> Language:
     """``zh-Hant``, ``zh-Hans`` or ``en``: the language of a question.
 
     A question holding both scripts is in the language of its frame words: "Who is
     王薊暄?" is English, "Moscone Center在哪裡？" Chinese. Otherwise it is Chinese when
     :func:`is_chinese` says so. The Chinese script is the one the text changes least
     under conversion to; a question written the same in both ("它的首都呢？") takes the
-    script of the latest of the questions ``before`` it that is not.
+    script of the latest of the questions ``before`` it that is not, else ``documents``,
+    the script of the documents asked about (:func:`script_of`), else Traditional.
     """
     english = sum(w.lower() in ENGLISH_FRAME_WORDS for w in re.findall(r"[A-Za-z]+", text))
     chinese = len(CHINESE_FRAME.findall(text))
@@ -74,7 +75,9 @@ def detect_language(text: str, before: Sequence[str] = ()) -> Language:
     script = _chinese_script(text)
     if script is None:
         earlier = (_chinese_script(t) for t in reversed(before) if is_chinese(t))
-        script = next((s for s in earlier if s is not None), "zh-Hant")
+        script = next((s for s in earlier if s is not None), None)
+    if script is None:
+        script = "zh-Hans" if documents == "zh-Hans" else "zh-Hant"
     return script
 
 

@@ -101,7 +101,7 @@ def analyse(
     text = text[: policy.max_question_chars]
     history = conversation(history)
     asked_before = [m["content"] for m in history if m["role"] == "user"]
-    language = detect_language(text, asked_before)
+    language = detect_language(text, asked_before, retriever.data.manifest.script)
     terms = tuple(tokenize(text))
     search_text = follow_up_text(
         text, language, history, policy, lambda: new_topic(text, language, retriever)

@@ -39,6 +39,15 @@ def test_a_question_the_same_in_both_scripts_keeps_the_conversations() -> None:
     assert detect_language("领袖会议在哪里？", ["領袖會議在哪裡？"]) == "zh-Hans"  # its own
 
 
+def test_a_question_the_same_in_both_scripts_takes_the_documents_script() -> None:
+    assert detect_language("LED的效率是多少？", documents="zh-Hans") == "zh-Hans"
+    assert detect_language("LED的效率是多少？", documents="zh-Hant") == "zh-Hant"
+    assert detect_language("LED的效率是多少？", documents="") == "zh-Hant"
+    # the conversation comes first, and a question's own script before either
+    assert detect_language("它的首都呢？", ["薩摩亞何時獨立？"], documents="zh-Hans") == "zh-Hant"
+    assert detect_language("领袖会议在哪里？", documents="zh-Hant") == "zh-Hans"
+
+
 def test_to_simplified() -> None:
     assert to_simplified("供應鏈韌性") == "供应链韧性"
     assert to_simplified("領袖會議在哪裡舉行？") == "领袖会议在哪里举行？"
