@@ -12,14 +12,15 @@ prefers sentences that hold the kind of answer asked for, and declines when none
 the sentences it would quote does: a passage about the food security ministers'
 meeting that gives no date does not answer "糧食安全部長會議是哪一天召開的？", and
 one saying that Biden is to give a speech does not say what he said. Sentences about
-another of a numbered series than the question's (SOM3 for SOM1) do not answer it either.
+another of a numbered series than the question's (SOM3 for SOM1), or about another year
+(2010 for 2009), do not answer it either.
 """
 
 from __future__ import annotations
 
 import re
 
-from rag.languages import ASKS, HOLDS, AnswerKind
+from rag.languages import ASKS, DECADE, HOLDS, YEAR, YEAR_SPAN, AnswerKind
 from rag.lexical import tag
 
 # A name: a short quoted title with no clause punctuation, or bracketed words that start
@@ -99,6 +100,26 @@ def another_of_series(question: str, quoted: str) -> str | None:
         if numbers and _number_value(number) not in numbers:
             return f"{prefix}{next(iter(numbers.values()))}{suffix}"
     return None
+
+
+def another_year(question: str, quoted: str) -> str | None:
+    """A year ``quoted`` names when it names none of the years ``question`` asks about
+    (a span or a decade holds the years in it): "How many visitors did the zoo have in
+    2009?" is not answered by "In 2010 the zoo had 1.6 million visitors."
+    """
+    asked, held = _years(question), _years(quoted)
+    if not asked or not held:
+        return None
+    if any(a <= d and c <= b for a, b in asked for c, d in held):
+        return None
+    return str(held[0][0])
+
+
+def _years(text: str) -> list[tuple[int, int]]:
+    """The years ``text`` names, each as (first, last): spans, decades and single years."""
+    spans = [(int(a), int(b)) for a, b in YEAR_SPAN.findall(text)]
+    decades = [(int(d), int(d) + 9) for d in DECADE.findall(text)]
+    return spans + decades + [(int(a or b), int(a or b)) for a, b in YEAR.findall(text)]
 
 
 def _number_value(number: str) -> str:

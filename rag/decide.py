@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.answer_types import another_of_series
+from rag.answer_types import another_of_series, another_year
 from rag.features import Candidate
 from rag.languages import GREETING, THANKS
 from rag.query import Query
@@ -51,7 +51,7 @@ Stage = Callable[[Context], Decline | None]
 
 
 def greeting(c: Context) -> Decline | None:
-    """"你好", "Hello!": greeted back, with what the assistant can do; "謝謝", "Thanks!":
+    """ "你好", "Hello!": greeted back, with what the assistant can do; "謝謝", "Thanks!":
     answered in kind, at any point of a conversation."""
     text = c.query.text.strip()
     if THANKS.fullmatch(text):
@@ -62,7 +62,7 @@ def greeting(c: Context) -> Decline | None:
 
 
 def names_nothing(c: Context) -> Decline | None:
-    """"那什麼時候？" opening a conversation names nothing to look for."""
+    """ "那什麼時候？" opening a conversation names nothing to look for."""
     if c.query.names_nothing and not c.query.follow_up:
         return Decline(
             "names_nothing", "it names nothing to look for", kind="ask_whole", offer_related=False
@@ -86,9 +86,7 @@ def knows_nothing(c: Context) -> Decline | None:
     if c.query.about_document or not c.query.search_terms:
         return None
     if not c.query.mentioned:
-        return Decline(
-            "knows_nothing", "the documents hold none of its words", offer_related=False
-        )
+        return Decline("knows_nothing", "the documents hold none of its words", offer_related=False)
     return None
 
 
@@ -139,13 +137,14 @@ def everyday(c: Context) -> Decline | None:
 
 
 def other_of_series(c: Context) -> Decline | None:
-    """The sentences to quote are about another of a numbered series (SOM3 for SOM1)."""
+    """The sentences to quote are about another of a numbered series (SOM3 for SOM1) or
+    another year (2010 for 2009)."""
     if not c.scored:
         return None
     top = c.scored[0].candidate
     hit = c.hits[top.hit]
-    a, b = top.span
-    if other := another_of_series(c.query.text, hit.chunk.text[a:b]):
+    quoted = hit.chunk.text[slice(*top.span)]
+    if other := another_of_series(c.query.text, quoted) or another_year(c.query.text, quoted):
         return Decline("other_of_series", f"the sentence to quote is about {other}")
     return None
 

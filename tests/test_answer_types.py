@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_types import another_of_series, asked_kind, holds
+from rag.answer_types import another_of_series, another_year, asked_kind, holds
 
 
 @pytest.mark.parametrize(
@@ -131,6 +131,30 @@ def test_another_of_series_finds_sentences_about_a_sibling() -> None:
     assert another_of_series("Where was SOM3 held?", quoted) is None
     assert another_of_series("第3次資深官員會議在哪裡？", quoted) is None  # 3 is 三
     assert another_of_series("What did the APEC meeting decide?", quoted) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "quoted", "other"),
+    [
+        ("How many visitors did the zoo have in 2009?", "In 2010 the zoo had 1.6 million.", "2010"),
+        ("How many visitors did the zoo have in 2009?", "In 2009, the zoo had 1.6 million.", None),
+        ("What did Rahmon get in the 2013 election?", "He came to power in 1992, after…", "1992"),
+        ("2009年動物園有多少訪客？", "2010年動物園有160萬名訪客。", "2010"),
+        ("2009年動物園有多少訪客？", "2009年，動物園有160萬名訪客。", None),
+        # a span or a decade holds the years in it
+        ("What was the population in the 1990 census?", "From 1955 until 1997 it grew.", None),
+        ("人口在1990年是多少？", "1955年至1997年間人口增加。", None),
+        ("What happened in 1995?", "In the 1990s the city grew.", None),
+        # a count is no year; a question or a sentence naming no year says nothing
+        ("How many visitors came in 2009?", "It had 1600 visitors.", None),
+        ("How many visitors came?", "In 2010 it had 1600 visitors.", None),
+        ("When was the zoo founded in 1865?", "The zoo is large.", None),
+    ],
+)
+def test_another_year_finds_sentences_about_another_year(
+    question: str, quoted: str, other: str | None
+) -> None:
+    assert another_year(question, quoted) == other
 
 
 @pytest.mark.parametrize(

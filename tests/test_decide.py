@@ -14,9 +14,11 @@ from rag.decide import (
     knows_nothing,
     learned,
     names_nothing,
+    other_of_series,
 )
 from rag.features import FEATURES, Candidate
 from rag.query import analyse
+from tests.conftest import FakeEmbedder, write_seeds
 
 
 def _scored(p: float) -> list[Scored]:  # a sentence of documents that know the question's words
@@ -98,3 +100,25 @@ def test_a_question_holding_no_word_of_the_documents_is_declined(small_retriever
     assert knows_nothing(_context(small_retriever, "Where does green tea grow?", 0.9)) is None
     about = _context(small_retriever, "Who wrote this?", 0.9)  # answered from its byline
     assert knows_nothing(replace(about, query=replace(about.query, mentioned=False))) is None
+
+
+def test_a_sentence_about_another_year_is_declined(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import rag
+
+    text = "The zoo\n\nIn 2010 the zoo had over 1.6 million visitors. It opened in 1865.\n"
+    seeds = write_seeds(tmp_path / "seeds", {"zoo.txt": text})
+    rag.build_index(seeds, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = rag.Retriever.load(tmp_path / "index", embedder=FakeEmbedder())
+
+    def verdict(question: str):  # type: ignore[no-untyped-def]
+        query = analyse(question, [], retriever)
+        hits = retriever.search_hits(query.search_text, 1)
+        start = hits[0].chunk.text.index("In 2010")
+        span = (start, hits[0].chunk.text.index(".", start + 20) + 1)
+        scored = [Scored(Candidate(0, 0, span, (), _scored(0.9)[0].candidate.values), 0.9)]
+        return other_of_series(Context(query, hits, scored, threshold=0.4, best=0.9))
+
+    declined = verdict("How many visitors did the zoo have in 2009?")
+    assert declined is not None and "2010" in declined.reason
+    assert verdict("How many visitors did the zoo have in 2010?") is None
+    assert verdict("How many visitors did the zoo have?") is None

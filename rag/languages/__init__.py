@@ -24,6 +24,7 @@ __all__ = [
     "ANSWER_KIND_NOUNS",
     "ASKS",
     "CHINESE_FRAME",
+    "DECADE",
     "ENGLISH_FRAME_WORDS",
     "FOLLOW_UP",
     "GLOSS_BREAKS",
@@ -39,6 +40,8 @@ __all__ = [
     "STOP_WORDS",
     "SUMMARY",
     "THANKS",
+    "YEAR",
+    "YEAR_SPAN",
     "AnswerKind",
     "chinese_numeral",
     "roman_value",
@@ -91,6 +94,17 @@ SUMMARY = re.compile(f"{en.SUMMARY}|{zh.SUMMARY}", re.I)
 """Of the questions about the document, one asking what it says (with ABOUT_THE_DOCUMENT)."""
 
 NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
+
+_YEAR = r"(?<![\d,.])(1\d{3}|20\d\d)"
+YEAR_SPAN = re.compile(
+    rf"{_YEAR}(?:{zh.YEAR_AFTER})?\s*(?:{zh.YEARS_TO}|{en.YEARS_TO})\s*{_YEAR}(?!\d|,\d)", re.I
+)
+"""Two years and the time between them ("1955–1997", "1955 until 1997", "1955年至1997年")."""
+DECADE = re.compile(rf"(?<![\d,.])(1\d\d0|20\d0)(?:{en.DECADE_AFTER}|{zh.DECADE_AFTER})")
+"""A decade ("the 1990s", "1990年代")."""
+YEAR = re.compile(rf"(?:{en.YEAR_BEFORE}){_YEAR}(?!\d|,\d|s\b)|{_YEAR}(?={zh.YEAR_AFTER})", re.I)
+"""A year written as one ("in 2009", "the 2013 election", "2009年"), not a count: one of
+its two groups holds the year."""
 """A word that denies what its sentence says ("未獲", "not"), in either language."""
 
 CHINESE_FRAME = re.compile(zh.FRAME)

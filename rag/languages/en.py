@@ -150,6 +150,17 @@ def stem(word: str) -> str:
             break
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
+
+# a four-digit number is a year after these words ("in 2009", "the 2013 election", "May 1,
+# 1962"), a decade before DECADE_AFTER ("1990s"), and two years with one of YEARS_TO
+# between them are a span ("1955 until 1997")
+YEAR_BEFORE = (
+    r"\b(?:in|since|by|until|till|from|of|between|and|to|during|before|after|around|circa"
+    r"|the|early|late|mid|\d{1,2},)\s+"
+)
+DECADE_AFTER = r"s\b"
+YEARS_TO = r"–|—|-|\bto\b|\buntil\b|\btill\b|\bthrough\b"
+
 # a sentence that denies what it says ("the target was not agreed")
 NEGATION = r"\b(?:not|no|never|neither|nor|none|cannot|without|fail(?:s|ed)? to)\b|n't\b"
 

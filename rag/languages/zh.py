@@ -114,6 +114,12 @@ HOLDS: dict[str, str] = {
     ),
 }
 
+# a four-digit number is a year before 年 ("2009年"), a decade before 年代; two years with
+# one of YEARS_TO between them are a span ("1955年至1997年")
+YEAR_AFTER = r"\s*年(?!代)"
+DECADE_AFTER = r"\s*年代"
+YEARS_TO = r"至|到|－|~|～"
+
 # a sentence that denies what it says ("該目標未獲所有經濟體的共識"): negating words, not
 # compounds that merely hold one (未來, 無碳, 不過, 不同, 不斷, 不少)
 NEGATION = (
