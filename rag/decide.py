@@ -51,7 +51,7 @@ Stage = Callable[[Context], Decline | None]
 
 
 def greeting(c: Context) -> Decline | None:
-    """ "你好", "Hello!": greeted back, with what the assistant can do; "謝謝", "Thanks!":
+    """"你好", "Hello!": greeted back, with what the assistant can do; "謝謝", "Thanks!":
     answered in kind, at any point of a conversation."""
     text = c.query.text.strip()
     if THANKS.fullmatch(text):
@@ -62,7 +62,7 @@ def greeting(c: Context) -> Decline | None:
 
 
 def names_nothing(c: Context) -> Decline | None:
-    """ "那什麼時候？" opening a conversation names nothing to look for."""
+    """"那什麼時候？" opening a conversation names nothing to look for."""
     if c.query.names_nothing and not c.query.follow_up:
         return Decline(
             "names_nothing", "it names nothing to look for", kind="ask_whole", offer_related=False
@@ -86,7 +86,9 @@ def knows_nothing(c: Context) -> Decline | None:
     if c.query.about_document or not c.query.search_terms:
         return None
     if not c.query.mentioned:
-        return Decline("knows_nothing", "the documents hold none of its words", offer_related=False)
+        return Decline(
+            "knows_nothing", "the documents hold none of its words", offer_related=False
+        )
     return None
 
 

@@ -94,6 +94,7 @@ SUMMARY = re.compile(f"{en.SUMMARY}|{zh.SUMMARY}", re.I)
 """Of the questions about the document, one asking what it says (with ABOUT_THE_DOCUMENT)."""
 
 NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
+"""A word that denies what its sentence says ("未獲", "not"), in either language."""
 
 _YEAR = r"(?<![\d,.])(1\d{3}|20\d\d)"
 YEAR_SPAN = re.compile(
@@ -105,7 +106,6 @@ DECADE = re.compile(rf"(?<![\d,.])(1\d\d0|20\d0)(?:{en.DECADE_AFTER}|{zh.DECADE_
 YEAR = re.compile(rf"(?:{en.YEAR_BEFORE}){_YEAR}(?!\d|,\d|s\b)|{_YEAR}(?={zh.YEAR_AFTER})", re.I)
 """A year written as one ("in 2009", "the 2013 election", "2009年"), not a count: one of
 its two groups holds the year."""
-"""A word that denies what its sentence says ("未獲", "not"), in either language."""
 
 CHINESE_FRAME = re.compile(zh.FRAME)
 ENGLISH_FRAME_WORDS = en.FRAME_WORDS
