@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from rag.languages import ASKS, DECADE, HOLDS, YEAR, YEAR_SPAN, AnswerKind
+from rag.languages import ASKS, DECADE, HOLDS, ORDINAL, ORDINAL_WORDS, YEAR, YEAR_SPAN, AnswerKind
 from rag.lexical import tag
 
 # A name: a short quoted title with no clause punctuation, or bracketed words that start
@@ -99,7 +99,17 @@ def another_of_series(question: str, quoted: str) -> str | None:
         numbers = {_number_value(n): n for n in series.findall(quoted)}
         if numbers and _number_value(number) not in numbers:
             return f"{prefix}{next(iter(numbers.values()))}{suffix}"
+    for ordinal, word in ORDINAL.findall(question):  # "the 12th king": "the 13th king"
+        held = {_ordinal(o): o for o, w in ORDINAL.findall(quoted) if w.lower() == word.lower()}
+        if held and _ordinal(ordinal) not in held:
+            return f"{next(iter(held.values()))} {word}"
     return None
+
+
+def _ordinal(ordinal: str) -> int:
+    """The number of an English ordinal: "second" and "2nd" are 2."""
+    word = ordinal.lower()
+    return ORDINAL_WORDS.index(word) + 1 if word in ORDINAL_WORDS else int(word[:-2])
 
 
 def another_year(question: str, quoted: str) -> str | None:

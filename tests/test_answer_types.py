@@ -131,6 +131,14 @@ def test_another_of_series_finds_sentences_about_a_sibling() -> None:
     assert another_of_series("Where was SOM3 held?", quoted) is None
     assert another_of_series("第3次資深官員會議在哪裡？", quoted) is None  # 3 is 三
     assert another_of_series("What did the APEC meeting decide?", quoted) is None
+    # English ordinals name one of a series too
+    first = "Fiame became Samoa's first Prime Minister in 1959."
+    assert another_of_series("Who was Samoa's second Prime Minister?", first) == "first Prime"
+    assert another_of_series("Who was Samoa's 1st Prime Minister?", first) is None
+    kish = "Etana, 13th king of the first dynasty of Kish."
+    assert another_of_series("Who was the 12th king of the first dynasty?", kish) == "13th king"
+    assert another_of_series("Who was the thirteenth king?", kish) is None
+    assert another_of_series("Who was the second king?", "The second album sold well.") is None
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,8 @@ __all__ = [
     "LIGHT_VERBS",
     "NEGATION",
     "NUMBER",
+    "ORDINAL",
+    "ORDINAL_WORDS",
     "PLACE_CLASSES",
     "QUESTION_WORDS",
     "STOP_WORDS",
@@ -95,6 +97,12 @@ SUMMARY = re.compile(f"{en.SUMMARY}|{zh.SUMMARY}", re.I)
 
 NEGATION = re.compile(f"{zh.NEGATION}|{en.NEGATION}", re.I)
 """A word that denies what its sentence says ("未獲", "not"), in either language."""
+
+ORDINAL = re.compile(
+    rf"\b({'|'.join(en.ORDINALS)}|\d{{1,3}}(?:st|nd|rd|th))\s+([A-Za-z][\w-]*)", re.I
+)
+"""An English ordinal and the word after it ("second Prime", "12th king"): one of a series."""
+ORDINAL_WORDS = en.ORDINALS
 
 _YEAR = r"(?<![\d,.])(1\d{3}|20\d\d)"
 YEAR_SPAN = re.compile(

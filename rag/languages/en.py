@@ -151,6 +151,12 @@ def stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("e") else word
 
 
+# ordinals in words, first to twelfth (beyond, "13th"); an ordinal before a word names one
+# of a series ("Samoa's second Prime Minister", "the 12th king")
+ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+)
+
 # a four-digit number is a year after these words ("in 2009", "the 2013 election", "May 1,
 # 1962"), a decade before DECADE_AFTER ("1990s"), and two years with one of YEARS_TO
 # between them are a span ("1955 until 1997")
