@@ -12,8 +12,8 @@ prefers sentences that hold the kind of answer asked for, and declines when none
 the sentences it would quote does: a passage about the food security ministers'
 meeting that gives no date does not answer "糧食安全部長會議是哪一天召開的？", and
 one saying that Biden is to give a speech does not say what he said. Sentences about
-another of a numbered series than the question's (SOM3 for SOM1), or about another year
-(2010 for 2009), do not answer it either.
+another of a numbered series than the question's (SOM3 for SOM1, the first Prime Minister
+for the second), or about another year (2010 for 2009), do not answer it either.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ _SERIES = re.compile(  # a numbered name: SOM1, 第三次, 第2屆 as (prefix, n
 def another_of_series(question: str, quoted: str) -> str | None:
     """A numbered name in ``quoted`` of the same series as one in ``question`` when the
     question's own is missing there: the sentences that would answer "SOM1是在哪个城市
-    召开的？" are about SOM3 (or 第三次 for 第一次), so they do not answer it."""
+    召开的？" are about SOM3 (or 第三次 for 第一次, "13th king" for "12th king"), so they do
+    not answer it."""
     for match in _SERIES.finditer(question):
         prefix, number, suffix = (g for g in match.groups() if g is not None)
         lead = r"(?<![A-Za-z])" if prefix.isascii() else ""

@@ -139,8 +139,8 @@ def everyday(c: Context) -> Decline | None:
 
 
 def other_of_series(c: Context) -> Decline | None:
-    """The sentences to quote are about another of a numbered series (SOM3 for SOM1) or
-    another year (2010 for 2009)."""
+    """The sentences to quote are about another of a numbered series (SOM3 for SOM1, the
+    13th king for the 12th) or another year (2010 for 2009)."""
     if not c.scored:
         return None
     top = c.scored[0].candidate
