@@ -212,8 +212,12 @@ def main() -> None:
     p.add_argument("--limit", type=int, default=0, help="ask only this many of each file")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the model")
     p.add_argument("--stop-after", type=float, default=0, help="ask no new question after this")
+    p.add_argument(
+        "--verbose", action="store_true", help="log why each reply or sentence is not shown"
+    )
     args = p.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     OUT.mkdir(parents=True, exist_ok=True)
     if args.replay:
         check(args, "http://127.0.0.1:9/v1")  # never reached: the replies are recorded

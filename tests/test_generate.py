@@ -12,6 +12,8 @@ from rag.answer import Assistant, compose, markers_consistent
 from rag.chunking import count_tokens
 from rag.generate import (
     ELSEWHERE,
+    NOT_CHECKED,
+    NOT_IN_LANGUAGE,
     TRANSLATED,
     TRANSLATING,
     UNCHECKED,
@@ -157,8 +159,9 @@ def test_a_quote_in_another_language_is_translated_checked_and_shown_above_it(as
     quoted, *events = _streamed(assistant, "Where was SOM3 held?", client)
     drafts = [e.answer for e in events if isinstance(e, Draft)]
     final = events[-1]
-    assert [d.notice for d in drafts] == [TRANSLATING["en"]]  # the first reply was not shown
-    assert final.stage == "translation" and final.notice == TRANSLATED["en"]
+    unchecked = NOT_CHECKED["en"]  # the first reply was not shown
+    assert [d.notice for d in drafts] == [TRANSLATING["en"].format(why=unchecked)]
+    assert final.stage == "translation" and final.notice == TRANSLATED["en"].format(why=unchecked)
     assert model_written(final) == SEATTLE_EN
     assert final.text.endswith(quotation(quoted)) and "西雅圖" in quotation(quoted)
     assert final.citations == quoted.citations and markers_consistent(final)
@@ -166,6 +169,35 @@ def test_a_quote_in_another_language_is_translated_checked_and_shown_above_it(as
     assert "into English" in translation_request[0]["content"]
     assert "西雅圖" in translation_request[1]["content"]
     assert "Where was SOM3" not in translation_request[1]["content"]  # the sentence alone
+    # told what it must keep, dates as an English reader writes them
+    assert "Keep: " in translation_request[1]["content"]
+    assert all(k in translation_request[1]["content"] for k in ("July 29", "August 21", "SOM3"))
+
+
+SEATTLE_ZH = "第三次資深官員會議7月29日至8月21日於西雅圖舉行[1]。"
+
+
+def test_a_checked_answer_in_the_other_language_gives_way_to_a_checked_translation(
+    assistant,
+) -> None:
+    client = Scripted(SEATTLE_ZH, SEATTLE_EN)
+    _, *events = _streamed(assistant, "Where was SOM3 held?", client)
+    final = events[-1]
+    why = NOT_IN_LANGUAGE["en"]
+    assert [e.answer.notice for e in events if isinstance(e, Draft)] == [
+        TRANSLATING["en"].format(why=why)
+    ]
+    assert final.stage == "translation" and final.notice == TRANSLATED["en"].format(why=why)
+    assert model_written(final) == SEATTLE_EN and len(client.asked) == 2
+
+
+def test_the_checked_answer_in_the_other_language_stands_when_its_translation_fails(
+    assistant,
+) -> None:
+    client = Scripted(SEATTLE_ZH, "SOM3 was held in Tokyo [1].")
+    _, *events = _streamed(assistant, "Where was SOM3 held?", client)
+    final = events[-1]
+    assert final.stage == "llm" and "西雅圖" in final.text and len(client.asked) == 2
 
 
 def test_a_translation_that_loses_a_date_or_adds_a_fact_is_not_shown(assistant) -> None:
