@@ -35,9 +35,7 @@ class Timed:
     first_token: float | None  # the model's first token after the draft (None: not asked)
     total: float
     reply: str = ""  # the model's text as it streamed, before the check
-    # its translations of the quoted answer, when it was asked for one (again, when the
-    # first lost a number, date or name)
-    translations: tuple[str, ...] = ()
+    translation: str = ""  # its translation of the quoted answer, when it was asked for one
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def ask_timed(assistant: Assistant, question: str, history: list[dict[str, str]]
     start = time.perf_counter()
     first_text = first_token = None
     answer = None
-    replies: list[list[str]] = []  # one per draft: the model's answer, then translations
+    replies: list[list[str]] = []  # one per draft: the model's answer, then a translation
     for event in assistant.stream(question, history):
         now = time.perf_counter() - start
         if isinstance(event, Draft):
@@ -89,9 +87,8 @@ def ask_timed(assistant: Assistant, question: str, history: list[dict[str, str]]
             if event and first_token is None:
                 first_token = now - first_text
     assert answer is not None and first_text is not None
-    reply, *translations = ["".join(r) for r in replies] or [""]
-    total = time.perf_counter() - start
-    return Timed(answer, first_text, first_token, total, reply, tuple(translations))
+    reply, translation = (["".join(r) for r in replies] + ["", ""])[:2]
+    return Timed(answer, first_text, first_token, time.perf_counter() - start, reply, translation)
 
 
 def unsupported(answer: Answer, checker: ClaimChecker) -> tuple[int, int]:

@@ -164,9 +164,6 @@ class LLMSettings:
     # 73 translations make llm-check recorded came to at most 133 (tiktoken); a quoted
     # list may run to AnswerPolicy.max_chars (320) characters
     translation_tokens: int = 400
-    # times the model is asked again, told what its translation left out, when it lost a
-    # number, date or Latin-script name of the sentence it translated
-    translation_retries: int = 1
     history_turns: int = 2  # turns of the conversation it sees
     history_chars: int = 600  # characters of each such turn
 

@@ -98,7 +98,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 class Recorded:
     """A model client giving the replies a check recorded for a question, in the order
-    it was asked for them: its answer, then its translations of the quote."""
+    it was asked for them: its answer, then its translation of the quote."""
 
     def __init__(self, path: Path) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -109,8 +109,7 @@ class Recorded:
 
     def expect(self, question: str) -> None:
         row = self.rows.get(question, {})
-        translations = row.get("translations", [row.get("translation", "")])
-        self.queue = [row.get("reply", ""), *translations]
+        self.queue = [row.get("reply", ""), row.get("translation", "")]
 
     def stream(self, messages: list[dict[str, str]], max_tokens: int = 0) -> Iterator[str]:
         from rag.llm import LLMError
@@ -192,12 +191,12 @@ def _row(turn) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "notice": turn.shown.answer.notice,
         "quoted": turn.quoted.text,
         "reply": turn.shown.reply,
-        "translations": list(turn.shown.translations),
+        "translation": turn.shown.translation,
         "unsupported": turn.unsupported,
         "timing": {
             k: v
             for k, v in asdict(turn.shown).items()
-            if k not in ("answer", "reply", "translations")
+            if k not in ("answer", "reply", "translation")
         },
     }
 

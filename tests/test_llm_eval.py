@@ -20,9 +20,6 @@ QUESTIONS = [
 ]
 REPLIES = {
     # q2's quote translated: not the sentence quoted first (the forum's), so not shown
-    # and again when told what it left out (the forum sentence's names): the same reply
-    "left out": "The APEC Economic Leaders' Meeting will be held from November 15 to 17 at "
-    "the Moscone Center in San Francisco [1].",
     "<passage>": "The APEC Economic Leaders' Meeting will be held from November 15 to 17 at "
     "the Moscone Center in San Francisco [1].",
     "第三次": "會議在西雅圖召開[1]。",  # right, cited
@@ -43,11 +40,9 @@ def test_figures_count_what_was_shown(real_index: Path) -> None:
         with_llm = Assistant(retriever, llm=LLMConfig(base_url=server.base_url, model="m"))
         turns = run(with_llm, Assistant(retriever, llm=None), QUESTIONS, checker)
         asked = len(server.requests)
-    # q2 three times (its Chinese quote translated, then again); the declined one never
-    assert asked == 4
+    assert asked == 3  # q2 twice (its Chinese quote translated); the declined one never
     assert [t.shown.answer.stage for t in turns][:2] == ["llm", "compose"]
-    assert turns[1].shown.reply.startswith("It will")
-    assert "Moscone" in turns[1].shown.translations[1]
+    assert turns[1].shown.reply.startswith("It will") and "Moscone" in turns[1].shown.translation
     assert turns[0].shown.first_token is not None and turns[2].shown.first_token is None
     s = scores(turns)
     assert s.questions == 3 and s.answerable == 2 and s.model_answers == 1
