@@ -375,18 +375,6 @@ def _word_pattern(word: str) -> str:
     return rf"(?<![a-z0-9]){re.escape(word)}{end}"
 
 
-def written(facts: Facts, english: bool) -> list[str]:
-    """The numbers, dates and Latin-script names of ``facts`` as a writer of English
-    ("July 29") or Chinese ("7月29日") writes them."""
-    out = [f"{n:g}" for n in sorted(facts.numbers)]
-    for month, day in sorted(facts.dates):
-        if english:
-            out.append(f"{_MONTHS[month - 1].capitalize()} {day}" if month else f"day {day}")
-        else:
-            out.append(f"{month}月{day}日" if month else f"{day}日")
-    return out + list(dict.fromkeys(facts.names))
-
-
 def missing(facts: Facts, evidence: Evidence, glossary: Glossary) -> list[str]:
     """The facts that ``evidence`` does not hold, each as a short readable string."""
     out = [f"{n:g}" for n in sorted(facts.numbers) if n not in evidence.numbers]

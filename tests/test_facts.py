@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.facts import evidence_of, facts_of, latin_names, missing, name_found, written
+from rag.facts import evidence_of, facts_of, latin_names, missing, name_found
 
 # a glossary as rag.translation builds one: English keys to the documents' words
 GLOSSARY = {
@@ -120,12 +120,12 @@ def test_a_name_inside_a_longer_name_the_passage_glosses_is_not_found() -> None:
     assert name_found("Business Summit", leaders, glossary)
 
 
+
 def test_a_name_made_of_an_adjective_is_found_through_its_noun() -> None:
     glossary = {"energy": ["能源"], "minister": ["部长"], "meeting": ["会议"]}
     energy = evidence_of("能源部長會議探討研訂新的能源目標。")
     assert name_found("Energy Ministerial Meeting", energy, glossary)
     assert not name_found("Energy Ministerial Committee", energy, glossary)
-
 
 def test_chinese_entities_are_compared_in_one_script() -> None:
     assert _missing("會議在西雅圖召開。", SOM3) == []
@@ -138,12 +138,3 @@ def test_chinese_entities_are_found_in_english_by_their_dictionary_names() -> No
     assert _missing("1952年倫敦煙霧事件造成至少4000人死亡。", smog) == []
     assert _missing("1952年巴黎煙霧事件造成至少4000人死亡。", smog) == ["巴黎"]
     assert _missing("美國的盟友", "Its use was usual.") == ["美国"]  # "us" only as a word
-
-
-def test_facts_are_written_as_a_reader_of_the_language_writes_them() -> None:
-    facts = facts_of("2023年APEC大會(SOM3)，7月29日至8月21日召開，3項原則。")
-    assert written(facts, english=True) == ["3", "2023", "July 29", "August 21", "APEC", "SOM3"]
-    assert written(facts, english=False)[2:4] == ["7月29日", "8月21日"]
-    # what is written is what the check looks for: a translation holding it loses nothing
-    english = "In 2023 APEC (SOM3) met from July 29 to August 21 and adopted 3 principles."
-    assert missing(facts, evidence_of(english), {}) == []
